@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Globalization;
+using ImageEmbed.Cli.Infrastructure;
+using ImageEmbed.Imaging.Preprocess;
+using ImageEmbed.Models;
+using ImageEmbed.Models.Catalog;
+using ImageEmbed.Native.Onnx;
+using ImageEmbed.Native.Vips;
+
+namespace ImageEmbed.Cli.Commands;
+
+/// <summary>
+/// <c>imageembed bench</c>: measures each stage on this machine and prints a Markdown report, with
+/// the bare ONNX Runtime session beside the engine so the engine's overhead is visible.
+/// </summary>
+internal static class BenchCommand
+{
+    private static readonly OptionSpec Model = new("model", "m", "NAME", "Model to measure (default: the 'default' alias).");
+    private static readonly OptionSpec Images = new("images", "i", "DIR", "Folder of sample images (required), e.g. ../shared/images/dev.");
+    private static readonly OptionSpec Seconds = new("seconds", "s", "N", "Seconds to spend on each measurement (default 5).");
+    private static readonly OptionSpec Batches = new("batch-sizes", "b", "LIST", "Batch sizes for the inference rows, comma-separated (default 1,8,32).");
+
+    public static readonly CommandSpec Spec = new(
+        "bench",
+        "Measure decode+preprocess, bare ONNX Runtime inference, engine inference and end-to-end embedding, and print a Markdown report.",
+        "bench --images DIR [--model NAME] [--seconds N] [--batch-sizes 1,8,32]",
+        [Model, Images, Seconds, Batches],
+        """
+        Rows: decode+preprocess per image (one thread, the sample images and a 24-megapixel JPEG made
+        from one of them); inference images/s for each batch size, first with the bare ONNX Runtime
+        session on ready-made tensors (the ceiling), then through the engine's encoder (adds the copy
+        and L2 normalization); end-to-end images/s of the 'embed' pipeline (read, decode in parallel,
+        micro-batched inference) over the sample images. Numbers go to stdout; progress to stderr.
+        """);
+
+    public static async Task<int> RunAsync(ParsedArgs args, CancellationToken ct)
+    {
+        string dir = args.Get("images") ?? throw new UsageException("Give a folder of sample images with --images DIR.");
+        List<string> files = InputFiles.Expand([dir]);
+        if (files.Count == 0) throw new UsageException($"No image files in {dir}.");
+        double seconds = args.GetInt("seconds", 5, 1, 600);
+        int[] batchSizes = (args.Get("batch-sizes") ?? "1,8,32").Split(',').Select(s => int.TryParse(s, CultureInfo.InvariantCulture, out int b) && b is > 0 and <= 256 ? b : throw new UsageException($"Bad batch size '{s}'.")).ToArray();
+
+        ModelsOptions models = Settings.Models();
+        models.MaxBatchSize = Math.Max(models.MaxBatchSize, batchSizes.Max());
+        await using var engine = new EmbeddingEngine(models, Settings.Imaging());
+        LoadedModel model = await engine.LoadAsync(args.Get("model"));
+        ImagePreprocessing recipe = model.Encoder.Preprocessing;
+        byte[][] encoded = files.Select(File.ReadAllBytes).ToArray();
+
+        var report = new List<string>
+        {
+            $"Model `{model.Name}` ({model.Dimensions}-d), {files.Count} images from `{dir}`; {Environment.ProcessorCount} cores, " +
+            $"ONNX Runtime {OrtRuntime.Version}, libvips {Vips.Version}, intra-op threads {(models.IntraOpThreads == 0 ? "default" : models.IntraOpThreads)}.",
+            "",
+            "| measurement | result |",
+            "|---|---|",
+        };
+
+        // 1. Decode + preprocess, one thread.
+        Console.Error.WriteLine("bench: decode + preprocess");
+        var decodeMs = new List<double>();
+        var good = new List<byte[]>();
+        foreach (byte[] bytes in encoded)
+        {
+            long t = Stopwatch.GetTimestamp();
+            try
+            {
+                engine.Preprocessor.Preprocess(bytes, recipe).Dispose();
+                decodeMs.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                good.Add(bytes);
+            }
+            catch (Imaging.Decode.ImageDecodeException) { }
+        }
+        report.Add($"| decode+preprocess, sample images (mean / p50 / p99 ms per image, 1 thread) | {decodeMs.Average():F1} / {Percentile(decodeMs, 50):F1} / {Percentile(decodeMs, 99):F1} |");
+        byte[] large = MakeLargeJpeg(good[0]);
+        var largeMs = new List<double>();
+        for (int i = 0; i < 5; i++)
+        {
+            long t = Stopwatch.GetTimestamp();
+            engine.Preprocessor.Preprocess(large, recipe).Dispose();
+            largeMs.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+        }
+        report.Add($"| decode+preprocess, 6000x4000 JPEG ({large.Length / 1024 / 1024.0:F1} MB) (median ms) | {Percentile(largeMs, 50):F0} |");
+
+        // Ready-made tensors for the inference rows: the real sample images, preprocessed once.
+        int rowLength = recipe.TensorLength;
+        int maxBatch = batchSizes.Max();
+        float[] tensors = new float[maxBatch * rowLength];
+        for (int i = 0; i < maxBatch; i++)
+        {
+            using PreprocessedImage image = engine.Preprocessor.Preprocess(good[i % good.Count], recipe);
+            image.Tensor.CopyTo(tensors.AsSpan(i * rowLength));
+        }
+
+        // 2. Bare ONNX Runtime session vs 3. the engine's encoder, same tensors, same settings.
+        using var bare = new OrtSession(model.Encoder.Model.ImageEncoderPath, new OrtSessionSettings { IntraOpThreads = models.IntraOpThreads });
+        ModelManifest manifest = model.Manifest;
+        float[] output = new float[maxBatch * model.Dimensions];
+        foreach (int batch in batchSizes)
+        {
+            Console.Error.WriteLine($"bench: inference, batch {batch}");
+            long[] shape = recipe.Layout == TensorLayout.Nhwc ? [batch, recipe.Height, recipe.Width, 3] : [batch, 3, recipe.Height, recipe.Width];
+            OrtInput[] inputs = [OrtInput.Float(manifest.Image.Input, tensors.AsMemory(0, batch * rowLength), shape)];
+            string[] outputs = [manifest.Image.Output];
+            double bareRate = Throughput(batch, seconds, () => bare.Run(inputs, outputs).Dispose());
+            double engineRate = Throughput(batch, seconds, () => model.Encoder.Encode(tensors, batch, output));
+            report.Add($"| inference batch {batch}: bare ORT session (images/s) | {bareRate:F1} |");
+            report.Add($"| inference batch {batch}: engine encoder (images/s, % of bare) | {engineRate:F1} ({100 * engineRate / bareRate:F0}%) |");
+        }
+
+        // 4. End to end, as 'imageembed embed' runs: parallel decode feeding the micro-batcher.
+        Console.Error.WriteLine("bench: end-to-end");
+        int done = 0;
+        var clock = Stopwatch.StartNew();
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = 2 * models.MaxBatchSize + Environment.ProcessorCount, CancellationToken = ct };
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            await Parallel.ForEachAsync(good, parallel, async (bytes, token) =>
+            {
+                await engine.EmbedImageAsync(bytes, model.Name, token);
+                Interlocked.Increment(ref done);
+            });
+        }
+        report.Add($"| end-to-end embed pipeline, sample images (images/s) | {done / clock.Elapsed.TotalSeconds:F1} |");
+        report.Add($"| peak working set (MB) | {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024} |");
+
+        Console.WriteLine(string.Join(Environment.NewLine, report));
+        return 0;
+    }
+
+    private static double Throughput(int batch, double seconds, Action run)
+    {
+        run(); // warm-up: first runs allocate ORT's memory plan for this shape
+        int runs = 0;
+        var clock = Stopwatch.StartNew();
+        do
+        {
+            run();
+            runs++;
+        } while (clock.Elapsed.TotalSeconds < seconds);
+        return runs * batch / clock.Elapsed.TotalSeconds;
+    }
+
+    private static double Percentile(List<double> values, double p)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
+    }
+
+    private static byte[] MakeLargeJpeg(byte[] source)
+    {
+        using VipsImage image = VipsImage.LoadFromBuffer(source, "", out _);
+        using VipsImage big = image.Resize(6000.0 / image.Width, 4000.0 / image.Height, "linear");
+        return big.WriteToBuffer(".jpg[Q=90]");
+    }
+}

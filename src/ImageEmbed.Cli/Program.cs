@@ -1,0 +1,105 @@
+using ImageEmbed.Cli.Commands;
+using ImageEmbed.Cli.Infrastructure;
+using ImageEmbed.Imaging.Decode;
+using ImageEmbed.Models.Catalog;
+using ImageEmbed.Native;
+using ImageEmbed.Native.Onnx;
+using ImageEmbed.Native.Vips;
+
+namespace ImageEmbed.Cli;
+
+internal static class Program
+{
+    private static readonly CommandSpec[] Commands = [EmbedCommand.Spec, ModelsCommand.Spec, BenchCommand.Spec];
+
+    private static async Task<int> Main(string[] args)
+    {
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            // First Ctrl+C stops cleanly; a second one kills the process the usual way.
+            if (cancel.IsCancellationRequested) return;
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            Console.Write(GeneralHelp());
+            return args.Length == 0 ? 2 : 0;
+        }
+        if (args[0] is "--version" or "version")
+        {
+            Console.WriteLine($"imageembed {typeof(Program).Assembly.GetName().Version?.ToString(3)} (ONNX Runtime {OrtRuntime.Version}, libvips {Vips.Version})");
+            foreach ((string lib, string path) in NativeLibraries.LoadedFrom) Console.WriteLine($"  {lib}: {path}");
+            return 0;
+        }
+
+        CommandSpec? spec = Commands.FirstOrDefault(c => c.Name == args[0]);
+        try
+        {
+            if (spec is null) throw new UsageException($"Unknown command '{args[0]}'. Run 'imageembed --help' for the list.");
+            ParsedArgs parsed = spec.Parse(args[1..]);
+            if (parsed.Has("help"))
+            {
+                Console.Write(spec.HelpText());
+                return 0;
+            }
+            return spec.Name switch
+            {
+                "embed" => await EmbedCommand.RunAsync(parsed, cancel.Token),
+                "models" => ModelsCommand.Run(parsed),
+                "bench" => await BenchCommand.RunAsync(parsed, cancel.Token),
+                _ => throw new UsageException($"Unknown command '{args[0]}'."),
+            };
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is UnknownModelException or ModelLoadException or NativeLibraryMissingException or ArgumentException or ImageDecodeException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("cancelled");
+            return 130;
+        }
+    }
+
+    private static string GeneralHelp()
+    {
+        var lines = new List<string>
+        {
+            "imageembed: a self-hosted image-embedding service and command-line tool.",
+            "",
+            "Usage: imageembed COMMAND [OPTIONS]",
+            "",
+            "Commands:",
+            "  serve       Run the HTTP service (see 'imageembed serve --help').",
+        };
+        lines.AddRange(Commands.Select(c => $"  {c.Name,-11} {c.Summary}"));
+        lines.AddRange(
+        [
+            "  version     Print versions of ImageEmbed, ONNX Runtime and libvips, and where they were loaded from.",
+            "",
+            "Run 'imageembed COMMAND --help' for a command's options.",
+            "",
+            "Environment:",
+            "  IMAGEEMBED_DATA_DIR          Data folder (default ~/.imageembed).",
+            "  IMAGEEMBED_MODELS_DIR        Models folder (default $IMAGEEMBED_DATA_DIR/models).",
+            "  IMAGEEMBED_DEFAULT_MODEL     What the model name 'default' means (default mobilenet-v2-140).",
+            "  IMAGEEMBED_INTRA_OP_THREADS  ONNX Runtime threads per batch (default 0 = one per core).",
+            "  IMAGEEMBED_MAX_BATCH_SIZE    Images per inference batch (default 16).",
+            "  IMAGEEMBED_MAX_PIXELS        Largest image accepted, width x height (default 100000000).",
+            "  IMAGEEMBED_MAX_BYTES         Largest encoded image accepted, bytes (default 52428800).",
+            "  IMAGEEMBED_ONNXRUNTIME_PATH  Use this libonnxruntime.so instead of the one the build fetched.",
+            "  IMAGEEMBED_LIBVIPS_PATH      Use this libvips(-cpp).so instead of the one the build fetched.",
+            "",
+        ]);
+        return string.Join(Environment.NewLine, lines);
+    }
+}

@@ -1,0 +1,146 @@
+using ImageEmbed.Imaging.Intake;
+using ImageEmbed.Imaging.Preprocess;
+using ImageEmbed.Native.Vips;
+
+namespace ImageEmbed.Imaging.Decode;
+
+/// <summary>
+/// Decodes untrusted bytes into RGB pixels at a model's input size with libvips:
+/// sniff → header (pixel limit) → EXIF orientation → embedded ICC profile to sRGB → sRGB, 8-bit →
+/// alpha flattened onto white → resize (squash, or shortest side + centre crop) → RGB bytes.
+/// Thread-safe; call it from as many threads as there are cores.
+/// </summary>
+public sealed class ImageDecoder
+{
+    private readonly ImagingOptions _options;
+    private readonly string _loadOptions;
+
+    public ImageDecoder(ImagingOptions options)
+    {
+        string[] problems = options.Validate().ToArray();
+        if (problems.Length > 0) throw new ArgumentException(string.Join(" ", problems), nameof(options));
+        _options = options;
+        _loadOptions = "fail_on=" + options.FailOn;
+        Vips.EnsureStarted();
+        if (options.VipsThreadsPerImage > 0) Vips.SetConcurrency(options.VipsThreadsPerImage);
+    }
+
+    /// <summary>
+    /// Decodes <paramref name="encoded"/> and writes <c>recipe.Height × recipe.Width × 3</c> RGB bytes
+    /// (row-major, interleaved) into <paramref name="rgb"/>.
+    /// </summary>
+    /// <exception cref="UnsupportedImageFormatException">Not a supported raster format.</exception>
+    /// <exception cref="ImageTooLargeException">Over <see cref="ImagingOptions.MaxPixels"/>; no pixel was decoded.</exception>
+    /// <exception cref="ImageDecodeException">Corrupt, truncated, or otherwise undecodable.</exception>
+    public DecodedImage Decode(ReadOnlySpan<byte> encoded, ImagePreprocessing recipe, Span<byte> rgb)
+    {
+        if (rgb.Length < recipe.PixelLength)
+            throw new ArgumentException($"Destination holds {rgb.Length} bytes; {recipe.Width}x{recipe.Height} RGB needs {recipe.PixelLength}.", nameof(rgb));
+        if (encoded.IsEmpty) throw new UnsupportedImageFormatException("The image is empty (0 bytes).");
+        ImageFormat format = ImageSniffer.Detect(encoded)
+            ?? throw new UnsupportedImageFormatException("The data is not a supported image: expected JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF.");
+
+        var chain = new List<VipsImage>(10);
+        try
+        {
+            VipsImage image = Track(chain, Load(encoded, format));
+            long pixels = (long)image.Width * image.Height;
+            if (pixels > _options.MaxPixels)
+                throw new ImageTooLargeException($"The image is {image.Width}x{image.Height} ({pixels:N0} pixels); the limit is {_options.MaxPixels:N0} pixels.");
+            var info = new DecodedImage(format, image.Width, image.Height, image.HasAlpha, image.HasField("icc-profile-data"));
+
+            image = Track(chain, image.Autorotate());
+            if (info.HadIccProfile && TryIccToSrgb(image, null) is { } transformed) image = Track(chain, transformed);
+            // CMYK without a profile: libvips' built-in CMYK profile, as the reference pipeline (sharp) does.
+            else if (image.IsCmyk && TryIccToSrgb(image, "cmyk") is { } fromCmyk) image = Track(chain, fromCmyk);
+            image = Track(chain, image.Colourspace("srgb"));
+            if (image.Format != VipsBandFormat.Uchar) image = Track(chain, image.Cast(VipsBandFormat.Uchar));
+            if (image.HasAlpha) image = Track(chain, image.Flatten(255));
+            if (image.Bands > 3) image = Track(chain, image.ExtractBands(0, 3));
+            image = Track(chain, Fit(image, recipe));
+
+            if (image.Width != recipe.Width || image.Height != recipe.Height || image.Bands != 3)
+                throw new ImageDecodeException($"Internal resize produced {image.Width}x{image.Height}x{image.Bands}, expected {recipe.Width}x{recipe.Height}x3.");
+            image.WriteToMemory(rgb);
+            return info;
+        }
+        catch (VipsException e)
+        {
+            throw new ImageDecodeException($"The {FormatName(format)} image could not be decoded: {Clean(e)}", e);
+        }
+        finally
+        {
+            for (int i = chain.Count - 1; i >= 0; i--) chain[i].Dispose();
+        }
+    }
+
+    private VipsImage Load(ReadOnlySpan<byte> encoded, ImageFormat format)
+    {
+        VipsImage image = VipsImage.LoadFromBuffer(encoded, _loadOptions, out string loader);
+        // Defense in depth: the loader libvips picked must agree with what the bytes claimed to be.
+        if (!LoaderMatches(loader, format))
+        {
+            image.Dispose();
+            throw new UnsupportedImageFormatException($"The data looked like {FormatName(format)} but libvips chose loader {loader}; refused.");
+        }
+        return image;
+    }
+
+    private static VipsImage? TryIccToSrgb(VipsImage image, string? inputProfile)
+    {
+        try
+        {
+            return image.IccTransform("srgb", "perceptual", depth: 8, inputProfile);
+        }
+        catch (VipsException)
+        {
+            // An embedded profile that cannot be applied (an RGB profile on a greyscale JPEG, a broken
+            // profile) is skipped, as sharp does: the pixels are still usable without it.
+            return null;
+        }
+    }
+
+    private static VipsImage Fit(VipsImage image, ImagePreprocessing recipe)
+    {
+        if (recipe.Resize == ResizeMode.Squash)
+            return image.Resize((double)recipe.Width / image.Width, (double)recipe.Height / image.Height, recipe.Kernel);
+
+        double scale = Math.Max((double)recipe.Width / image.Width, (double)recipe.Height / image.Height);
+        using VipsImage resized = image.Resize(scale, scale, recipe.Kernel);
+        int left = Math.Max(0, (resized.Width - recipe.Width) / 2);
+        int top = Math.Max(0, (resized.Height - recipe.Height) / 2);
+        return resized.ExtractArea(left, top, Math.Min(recipe.Width, resized.Width), Math.Min(recipe.Height, resized.Height));
+    }
+
+    private static VipsImage Track(List<VipsImage> chain, VipsImage image)
+    {
+        chain.Add(image);
+        return image;
+    }
+
+    private static bool LoaderMatches(string loader, ImageFormat format) => format switch
+    {
+        ImageFormat.Jpeg => loader.StartsWith("VipsForeignLoadJpeg", StringComparison.Ordinal),
+        ImageFormat.Png => loader.StartsWith("VipsForeignLoadPng", StringComparison.Ordinal),
+        ImageFormat.Gif => loader.StartsWith("VipsForeignLoadGif", StringComparison.Ordinal) || loader.StartsWith("VipsForeignLoadNsgif", StringComparison.Ordinal),
+        ImageFormat.WebP => loader.StartsWith("VipsForeignLoadWebp", StringComparison.Ordinal),
+        ImageFormat.Tiff => loader.StartsWith("VipsForeignLoadTiff", StringComparison.Ordinal),
+        ImageFormat.Avif or ImageFormat.Heif => loader.StartsWith("VipsForeignLoadHeif", StringComparison.Ordinal),
+        _ => false,
+    };
+
+    private static string FormatName(ImageFormat format) => format switch
+    {
+        ImageFormat.Jpeg => "JPEG",
+        ImageFormat.Png => "PNG",
+        ImageFormat.Gif => "GIF",
+        ImageFormat.WebP => "WebP",
+        ImageFormat.Tiff => "TIFF",
+        ImageFormat.Avif => "AVIF",
+        _ => "HEIF",
+    };
+
+    // libvips stacks one line per failing layer (e.g. a run of "source: bad seek" before the real
+    // cause); the last line is the most specific, and the one a client can act on.
+    private static string Clean(VipsException e) => e.NativeLines.Length > 0 ? e.NativeLines[^1] : e.Message;
+}

@@ -1,0 +1,38 @@
+namespace ImageEmbed.Imaging;
+
+/// <summary>Limits and settings for image decoding. Bound from the <c>Imaging</c> section / <c>IMAGEEMBED_</c> variables.</summary>
+public sealed class ImagingOptions
+{
+    /// <summary>
+    /// Largest width × height accepted, checked from the header before any pixel is decoded.
+    /// Defaults to 100,000,000 (100 megapixels). Must be positive.
+    /// </summary>
+    public long MaxPixels { get; set; } = 100_000_000;
+
+    /// <summary>Largest encoded image accepted, in bytes (upload, download or file). Defaults to 50 MiB. Must be positive.</summary>
+    public long MaxBytes { get; set; } = 50L * 1024 * 1024;
+
+    /// <summary>
+    /// What makes libvips give up on damaged data: <c>none</c>, <c>truncated</c>, <c>error</c> or <c>warning</c>.
+    /// Defaults to <c>warning</c> (as sharp does): a truncated or damaged file is an error rather than a
+    /// silently grey-filled image, which would give a wrong embedding.
+    /// </summary>
+    public string FailOn { get; set; } = "warning";
+
+    /// <summary>Images decoded at once, process-wide. 0 = one per core. More only adds contention: decoding is CPU-bound.</summary>
+    public int DecodeConcurrency { get; set; }
+
+    /// <summary>Threads libvips may use inside one image's pipeline. Defaults to 1: images are decoded in parallel instead.</summary>
+    public int VipsThreadsPerImage { get; set; } = 1;
+
+    /// <summary>Problems with these settings, each naming the key and value; empty when valid.</summary>
+    public IEnumerable<string> Validate()
+    {
+        if (MaxPixels <= 0) yield return $"Imaging:MaxPixels must be positive (was {MaxPixels}).";
+        if (MaxBytes <= 0) yield return $"Imaging:MaxBytes must be positive (was {MaxBytes}).";
+        if (FailOn is not ("none" or "truncated" or "error" or "warning"))
+            yield return $"Imaging:FailOn must be none, truncated, error or warning (was '{FailOn}').";
+        if (DecodeConcurrency < 0) yield return $"Imaging:DecodeConcurrency must be 0 (one per core) or more (was {DecodeConcurrency}).";
+        if (VipsThreadsPerImage < 0) yield return $"Imaging:VipsThreadsPerImage must be 0 (libvips default) or more (was {VipsThreadsPerImage}).";
+    }
+}

@@ -1,0 +1,61 @@
+using System.Buffers;
+using System.Diagnostics;
+using ImageEmbed.Imaging.Decode;
+
+namespace ImageEmbed.Imaging.Preprocess;
+
+/// <summary>One image, decoded and turned into its model input tensor, in a pooled buffer.</summary>
+public sealed class PreprocessedImage : IDisposable
+{
+    private float[]? _tensor;
+
+    internal PreprocessedImage(float[] tensor, int length, DecodedImage info, TimeSpan decodeTime)
+    {
+        _tensor = tensor;
+        Length = length;
+        Info = info;
+        DecodeTime = decodeTime;
+    }
+
+    public DecodedImage Info { get; }
+
+    /// <summary>Time spent decoding and preprocessing (libvips pipeline + tensor write).</summary>
+    public TimeSpan DecodeTime { get; }
+
+    public int Length { get; }
+
+    /// <summary>The image's tensor (one batch row). Valid until this object is disposed.</summary>
+    public ReadOnlySpan<float> Tensor => (_tensor ?? throw new ObjectDisposedException(nameof(PreprocessedImage))).AsSpan(0, Length);
+
+    public void Dispose()
+    {
+        float[]? tensor = Interlocked.Exchange(ref _tensor, null);
+        if (tensor is not null) ArrayPool<float>.Shared.Return(tensor);
+    }
+}
+
+/// <summary>Decode + resize + normalize: encoded bytes in, a model input row out. Thread-safe.</summary>
+public sealed class ImagePreprocessor(ImageDecoder decoder)
+{
+    /// <exception cref="ImageDecodeException">The bytes are not a usable image (see subclasses).</exception>
+    public PreprocessedImage Preprocess(ReadOnlySpan<byte> encoded, ImagePreprocessing recipe)
+    {
+        long start = Stopwatch.GetTimestamp();
+        byte[] rgb = ArrayPool<byte>.Shared.Rent(recipe.PixelLength);
+        float[]? tensor = null;
+        try
+        {
+            DecodedImage info = decoder.Decode(encoded, recipe, rgb);
+            tensor = ArrayPool<float>.Shared.Rent(recipe.TensorLength);
+            TensorWriter.Write(rgb, recipe, tensor);
+            var result = new PreprocessedImage(tensor, recipe.TensorLength, info, Stopwatch.GetElapsedTime(start));
+            tensor = null;
+            return result;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rgb);
+            if (tensor is not null) ArrayPool<float>.Shared.Return(tensor);
+        }
+    }
+}

@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using ImageEmbed.Imaging.Preprocess;
+using ImageEmbed.Models.Sessions;
+
+namespace ImageEmbed.Models.Batching;
+
+/// <summary>
+/// Collects concurrent requests for one model into batches: a batch runs when it holds
+/// <c>maxBatchSize</c> images or when <c>maxBatchDelay</c> has passed since its first image arrived.
+/// The queue is bounded; when it is full, <see cref="EmbedAsync"/> refuses with <see cref="OverloadedException"/>
+/// instead of letting memory grow. Knows nothing of HTTP.
+/// </summary>
+public sealed class MicroBatcher : IAsyncDisposable
+{
+    private readonly ImageEncoder _encoder;
+    private readonly int _maxBatchSize;
+    private readonly TimeSpan _maxBatchDelay;
+    private readonly int _capacity;
+    private readonly Channel<Request> _queue;
+    private readonly Task _loop;
+    private readonly float[] _batchBuffer;
+    private readonly float[] _outputBuffer;
+    private long _batchStartedAt; // Stopwatch timestamp while a batch runs, 0 while idle
+
+    public MicroBatcher(ImageEncoder encoder, int maxBatchSize, TimeSpan maxBatchDelay, int queueCapacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(queueCapacity, 1);
+        _encoder = encoder;
+        _maxBatchSize = maxBatchSize;
+        _maxBatchDelay = maxBatchDelay;
+        _capacity = queueCapacity;
+        _queue = Channel.CreateBounded<Request>(new BoundedChannelOptions(queueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait, // only TryWrite is used: "full" means refuse
+        });
+        _batchBuffer = new float[maxBatchSize * encoder.Preprocessing.TensorLength];
+        _outputBuffer = new float[maxBatchSize * encoder.Dimensions];
+        _loop = Task.Run(RunLoopAsync);
+    }
+
+    /// <summary>Images waiting for a batch.</summary>
+    public int QueueLength => _queue.Reader.Count;
+
+    /// <summary>Batches run so far.</summary>
+    public long BatchesRun { get; private set; }
+
+    /// <summary>
+    /// False when a batch has been running longer than <paramref name="stallAfter"/> or the loop has died:
+    /// the signal readiness checks use.
+    /// </summary>
+    public bool IsResponsive(TimeSpan stallAfter)
+    {
+        if (_loop.IsCompleted) return false;
+        long started = Volatile.Read(ref _batchStartedAt);
+        return started == 0 || Stopwatch.GetElapsedTime(started) < stallAfter;
+    }
+
+    /// <summary>
+    /// Queues <paramref name="image"/> for the next batch. Takes ownership of <paramref name="image"/>:
+    /// it is disposed once its tensor has been copied, or when the request fails.
+    /// </summary>
+    /// <exception cref="OverloadedException">The queue is full.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled before the batch ran.</exception>
+    public Task<BatchedEmbedding> EmbedAsync(PreprocessedImage image, CancellationToken cancellationToken = default)
+    {
+        if (image.Length != _encoder.Preprocessing.TensorLength)
+        {
+            image.Dispose();
+            throw new ArgumentException($"The image was preprocessed for another model ({image.Length} floats, this model takes {_encoder.Preprocessing.TensorLength}).", nameof(image));
+        }
+        var request = new Request(image);
+        if (cancellationToken.CanBeCanceled)
+            request.Registration = cancellationToken.Register(static s => ((Request)s!).Completion.TrySetCanceled(), request);
+        if (!_queue.Writer.TryWrite(request))
+        {
+            request.Release();
+            if (_queue.Reader.Completion.IsCompleted) throw new ObjectDisposedException(nameof(MicroBatcher), "The model is shutting down.");
+            throw new OverloadedException($"Model '{_encoder.Model.Name}' has {_capacity} images waiting (Models:QueueCapacity = {_capacity}); retry shortly.");
+        }
+        return request.Completion.Task;
+    }
+
+    /// <summary>Stops taking requests, runs what is queued, then returns. The encoder is not disposed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+    }
+
+    private async Task RunLoopAsync()
+    {
+        var batch = new List<Request>(_maxBatchSize);
+        ChannelReader<Request> reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            long firstAt = Stopwatch.GetTimestamp();
+            while (batch.Count < _maxBatchSize)
+            {
+                if (reader.TryRead(out Request? request))
+                {
+                    if (request.Completion.Task.IsCompleted) request.Release(); // cancelled while queued
+                    else batch.Add(request);
+                    continue;
+                }
+                TimeSpan left = _maxBatchDelay - Stopwatch.GetElapsedTime(firstAt);
+                if (batch.Count == 0 || left <= TimeSpan.Zero) break;
+                if (!await WaitForMoreAsync(reader, left).ConfigureAwait(false)) break;
+            }
+            if (batch.Count == 0) continue;
+            RunBatch(batch);
+            batch.Clear();
+        }
+    }
+
+    private static async ValueTask<bool> WaitForMoreAsync(ChannelReader<Request> reader, TimeSpan timeout)
+    {
+        using var timer = new CancellationTokenSource(timeout);
+        try
+        {
+            return await reader.WaitToReadAsync(timer.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private void RunBatch(List<Request> batch)
+    {
+        int rowLength = _encoder.Preprocessing.TensorLength;
+        int dims = _encoder.Dimensions;
+        long start = Stopwatch.GetTimestamp();
+        Volatile.Write(ref _batchStartedAt, start);
+        try
+        {
+            for (int i = 0; i < batch.Count; i++)
+            {
+                batch[i].Image.Tensor.CopyTo(_batchBuffer.AsSpan(i * rowLength, rowLength));
+                batch[i].Release();
+            }
+            _encoder.Encode(_batchBuffer, batch.Count, _outputBuffer);
+            TimeSpan inference = Stopwatch.GetElapsedTime(start);
+            for (int i = 0; i < batch.Count; i++)
+            {
+                float[] vector = _outputBuffer.AsSpan(i * dims, dims).ToArray();
+                batch[i].Completion.TrySetResult(new BatchedEmbedding(vector, batch[i].WaitedUntil(start), inference, batch.Count));
+            }
+        }
+        catch (Exception e)
+        {
+            // One failed run fails its own batch only; the loop goes on with the next.
+            foreach (Request r in batch)
+            {
+                r.Release();
+                r.Completion.TrySetException(e);
+            }
+        }
+        finally
+        {
+            BatchesRun++;
+            Volatile.Write(ref _batchStartedAt, 0);
+        }
+    }
+
+    private sealed class Request(PreprocessedImage image)
+    {
+        private readonly long _enqueuedAt = Stopwatch.GetTimestamp();
+
+        public PreprocessedImage Image { get; } = image;
+        public TaskCompletionSource<BatchedEmbedding> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public CancellationTokenRegistration Registration { get; set; }
+
+        public TimeSpan WaitedUntil(long timestamp) => Stopwatch.GetElapsedTime(_enqueuedAt, timestamp);
+
+        /// <summary>Returns the pooled tensor and drops the cancellation hook; idempotent.</summary>
+        public void Release()
+        {
+            Registration.Dispose();
+            Image.Dispose();
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ImageEmbed.Imaging.Preprocess;
+
+namespace ImageEmbed.Models.Catalog;
+
+/// <summary>
+/// Everything needed to run a model: its files, their checksums, the tensor names and the
+/// preprocessing recipe. Stored as <c>imageembed.json</c> in the model's folder, or built into the catalog.
+/// </summary>
+public sealed record ModelManifest
+{
+    public required string Name { get; init; }
+
+    /// <summary>Length of the embeddings the model produces.</summary>
+    public required int Dimensions { get; init; }
+
+    public string? Description { get; init; }
+    public string? License { get; init; }
+
+    /// <summary>Where the files come from, for people (a package, a repository and revision).</summary>
+    public string? Source { get; init; }
+
+    public required ImageEncoderSpec Image { get; init; }
+
+    /// <summary>The text tower of a CLIP-family model; null for image-only models.</summary>
+    public TextEncoderSpec? Text { get; init; }
+
+    public static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        WriteIndented = true,
+        AllowTrailingCommas = true,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+    };
+
+    /// <summary>Problems with this manifest; empty when it is usable.</summary>
+    public IEnumerable<string> Validate()
+    {
+        string owner = $"model '{Name}'";
+        if (string.IsNullOrWhiteSpace(Name) || Name.Contains('/') || Name.Contains('\\') || Name.StartsWith('.'))
+            yield return $"{owner}: name must be a plain folder name.";
+        if (Dimensions <= 0) yield return $"{owner}: dimensions must be positive.";
+        if (string.IsNullOrWhiteSpace(Image.File) || string.IsNullOrWhiteSpace(Image.Input) || string.IsNullOrWhiteSpace(Image.Output))
+            yield return $"{owner}: image.file, image.input and image.output are required.";
+        foreach (string p in Image.Preprocessing.Validate(owner)) yield return p;
+    }
+}
+
+/// <summary>The image tower: an ONNX file taking one float image tensor and giving one embedding per image.</summary>
+public sealed record ImageEncoderSpec
+{
+    /// <summary>ONNX file, relative to the model folder.</summary>
+    public required string File { get; init; }
+
+    /// <summary>Lower-case hex sha256 of <see cref="File"/>; verified on load when given.</summary>
+    public string? Sha256 { get; init; }
+
+    public long? Size { get; init; }
+    public required string Input { get; init; }
+    public required string Output { get; init; }
+    public required ImagePreprocessing Preprocessing { get; init; }
+}
+
+/// <summary>The text tower of a CLIP-family model.</summary>
+public sealed record TextEncoderSpec
+{
+    public required string File { get; init; }
+    public string? Sha256 { get; init; }
+    public long? Size { get; init; }
+    public required string InputIds { get; init; }
+    public string? AttentionMask { get; init; }
+    public required string Output { get; init; }
+
+    /// <summary>Fixed token length every text is padded to (77 for CLIP).</summary>
+    public int ContextLength { get; init; } = 77;
+
+    /// <summary>Folder or <c>tokenizer.json</c> path, relative to the model folder.</summary>
+    public string Tokenizer { get; init; } = "tokenizer.json";
+}

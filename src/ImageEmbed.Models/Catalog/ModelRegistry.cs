@@ -1,0 +1,80 @@
+using System.Text.Json;
+
+namespace ImageEmbed.Models.Catalog;
+
+/// <summary>
+/// Finds models in the models directory. A model is a sub-folder named after it, holding its files
+/// and either an <c>imageembed.json</c> manifest or a name the <see cref="ModelCatalog"/> knows.
+/// The name <c>default</c> stands for <see cref="ModelsOptions.DefaultModel"/>.
+/// </summary>
+public sealed class ModelRegistry(ModelsOptions options)
+{
+    public const string DefaultAlias = "default";
+    public const string ManifestFileName = "imageembed.json";
+
+    public string ModelsDirectory => options.Directory;
+    public string DefaultModel => options.DefaultModel;
+
+    /// <summary>The concrete model name for a request: null, empty and <c>default</c> mean the default model.</summary>
+    public string ResolveName(string? requested) =>
+        string.IsNullOrWhiteSpace(requested) || requested == DefaultAlias ? options.DefaultModel : requested;
+
+    /// <summary>Installed models, sorted by name. Folders that are not models are skipped.</summary>
+    public IReadOnlyList<InstalledModel> ListInstalled()
+    {
+        if (!Directory.Exists(options.Directory)) return [];
+        var found = new List<InstalledModel>();
+        foreach (string dir in Directory.EnumerateDirectories(options.Directory).Order(StringComparer.Ordinal))
+        {
+            if (TryOpen(Path.GetFileName(dir), out InstalledModel? model, out _)) found.Add(model!);
+        }
+        return found;
+    }
+
+    /// <summary>The installed model a request names.</summary>
+    /// <exception cref="UnknownModelException">No such model is installed.</exception>
+    /// <exception cref="ModelLoadException">The folder exists but its manifest is unusable.</exception>
+    public InstalledModel Find(string? requested)
+    {
+        string name = ResolveName(requested);
+        if (TryOpen(name, out InstalledModel? model, out string? problem)) return model!;
+        if (problem is not null) throw new ModelLoadException(problem);
+        throw new UnknownModelException(name, ListInstalled().Select(m => m.Name));
+    }
+
+    private bool TryOpen(string name, out InstalledModel? model, out string? problem)
+    {
+        model = null;
+        problem = null;
+        // Names come from requests: only a plain folder name may reach the file system.
+        if (name.Length == 0 || name.Length > 128 || name.StartsWith('.') || name.IndexOfAny(['/', '\\', '\0']) >= 0) return false;
+        string dir = Path.Combine(options.Directory, name);
+        if (!Directory.Exists(dir)) return false;
+
+        ModelManifest? manifest;
+        string manifestPath = Path.Combine(dir, ManifestFileName);
+        if (File.Exists(manifestPath))
+        {
+            try
+            {
+                manifest = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(manifestPath), ModelManifest.JsonOptions);
+            }
+            catch (JsonException e)
+            {
+                problem = $"Model '{name}': {manifestPath} is not a valid manifest: {e.Message}";
+                return false;
+            }
+            if (manifest is null) { problem = $"Model '{name}': {manifestPath} is empty."; return false; }
+            if (manifest.Name != name) manifest = manifest with { Name = name };
+        }
+        else if (!ModelCatalog.Known.TryGetValue(name, out manifest))
+        {
+            return false;
+        }
+
+        string[] problems = manifest.Validate().ToArray();
+        if (problems.Length > 0) { problem = string.Join(" ", problems); return false; }
+        model = new InstalledModel(manifest, dir);
+        return true;
+    }
+}

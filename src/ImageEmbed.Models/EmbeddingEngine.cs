@@ -1,0 +1,91 @@
+using System.Collections.Concurrent;
+using ImageEmbed.Imaging;
+using ImageEmbed.Imaging.Decode;
+using ImageEmbed.Imaging.Preprocess;
+using ImageEmbed.Models.Batching;
+using ImageEmbed.Models.Catalog;
+using ImageEmbed.Models.Sessions;
+using ImageEmbed.Native.Onnx;
+
+namespace ImageEmbed.Models;
+
+/// <summary>
+/// The embedding pipeline shared by the CLI and the service: bytes → decode/preprocess on the
+/// caller's thread → micro-batched inference → unit vector. Models load on first use (or through
+/// <see cref="LoadAsync"/>) and stay loaded. Thread-safe; one per process.
+/// </summary>
+public sealed class EmbeddingEngine : IAsyncDisposable
+{
+    private readonly ModelsOptions _options;
+    private readonly SemaphoreSlim _decodeSlots;
+    private readonly ConcurrentDictionary<string, Lazy<Task<LoadedModel>>> _loaded = new(StringComparer.Ordinal);
+
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    public EmbeddingEngine(ModelsOptions models, ImagingOptions imaging)
+    {
+        string[] problems = models.Validate().Concat(imaging.Validate()).ToArray();
+        if (problems.Length > 0) throw new ArgumentException(string.Join(" ", problems));
+        _options = models;
+        Registry = new ModelRegistry(models);
+        Preprocessor = new ImagePreprocessor(new ImageDecoder(imaging));
+        int slots = imaging.DecodeConcurrency > 0 ? imaging.DecodeConcurrency : Environment.ProcessorCount;
+        _decodeSlots = new SemaphoreSlim(slots, slots);
+    }
+
+    public ModelRegistry Registry { get; }
+    public ImagePreprocessor Preprocessor { get; }
+
+    /// <summary>Models loaded so far.</summary>
+    public IEnumerable<LoadedModel> Loaded =>
+        _loaded.Values.Where(l => l.IsValueCreated && l.Value.IsCompletedSuccessfully).Select(l => l.Value.Result);
+
+    /// <summary>Loads a model (or returns it if loaded). A failed load is not cached: the next call tries again.</summary>
+    /// <exception cref="UnknownModelException">No such model is installed.</exception>
+    /// <exception cref="ModelLoadException">It is installed but cannot be loaded.</exception>
+    public Task<LoadedModel> LoadAsync(string? model)
+    {
+        string name = Registry.ResolveName(model);
+        Lazy<Task<LoadedModel>> lazy = _loaded.GetOrAdd(name, n => new Lazy<Task<LoadedModel>>(() => Task.Run(() => Open(n))));
+        Task<LoadedModel> task = lazy.Value;
+        if (task.IsFaulted) _loaded.TryRemove(new KeyValuePair<string, Lazy<Task<LoadedModel>>>(name, lazy));
+        return task;
+    }
+
+    /// <summary>Embeds one encoded image with <paramref name="model"/> (null or <c>default</c> = the default model).</summary>
+    /// <exception cref="UnknownModelException">No such model.</exception>
+    /// <exception cref="ImageDecodeException">The bytes are not a usable image.</exception>
+    /// <exception cref="OverloadedException">Too many images are waiting.</exception>
+    public async Task<ImageEmbedding> EmbedImageAsync(ReadOnlyMemory<byte> encoded, string? model, CancellationToken cancellationToken = default)
+    {
+        LoadedModel loaded = await LoadAsync(model).ConfigureAwait(false);
+        // Decoding is CPU-bound: bound how many run at once, so that many concurrent callers queue
+        // here instead of all competing for the cores that inference also needs.
+        await _decodeSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        PreprocessedImage image;
+        try
+        {
+            image = Preprocessor.Preprocess(encoded.Span, loaded.Encoder.Preprocessing);
+        }
+        finally
+        {
+            _decodeSlots.Release();
+        }
+        TimeSpan decode = image.DecodeTime;
+        BatchedEmbedding result = await loaded.Batcher.EmbedAsync(image, cancellationToken).ConfigureAwait(false);
+        return new ImageEmbedding(loaded.Name, result.Vector, new EmbeddingTimings(decode, result.QueueTime, result.InferenceTime, result.BatchSize));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (LoadedModel model in Loaded.ToArray()) await model.DisposeAsync().ConfigureAwait(false);
+        _loaded.Clear();
+    }
+
+    private LoadedModel Open(string name)
+    {
+        InstalledModel installed = Registry.Find(name);
+        var encoder = new ImageEncoder(installed, new OrtSessionSettings { IntraOpThreads = _options.IntraOpThreads }, _options.VerifyChecksums);
+        var batcher = new MicroBatcher(encoder, _options.MaxBatchSize, TimeSpan.FromMilliseconds(_options.MaxBatchDelayMs), _options.QueueCapacity);
+        return new LoadedModel(encoder, batcher);
+    }
+}

@@ -1,0 +1,10 @@
+namespace ImageEmbed.Models;
+
+/// <summary>Time spent in each stage of one embedding.</summary>
+public readonly record struct EmbeddingTimings(TimeSpan Decode, TimeSpan Queue, TimeSpan Inference, int BatchSize);
+
+/// <summary>A unit-length embedding of one image, and the model that made it.</summary>
+public sealed record ImageEmbedding(string Model, float[] Vector, EmbeddingTimings Timings)
+{
+    public int Dimensions => Vector.Length;
+}

@@ -1,0 +1,37 @@
+namespace ImageEmbed.Models;
+
+/// <summary>Where models live and how they run. Bound from the <c>Models</c> section / <c>IMAGEEMBED_</c> variables.</summary>
+public sealed class ModelsOptions
+{
+    /// <summary>Folder holding one sub-folder per model (<c>IMAGEEMBED_MODELS_DIR</c>). Required.</summary>
+    public string Directory { get; set; } = "";
+
+    /// <summary>The model the name <c>default</c> stands for (<c>IMAGEEMBED_DEFAULT_MODEL</c>). Defaults to <c>mobilenet-v2-140</c>.</summary>
+    public string DefaultModel { get; set; } = "mobilenet-v2-140";
+
+    /// <summary>Threads ONNX Runtime may use inside one batch. 0 = one per core.</summary>
+    public int IntraOpThreads { get; set; }
+
+    /// <summary>Most images run through the model at once. Defaults to 16.</summary>
+    public int MaxBatchSize { get; set; } = 16;
+
+    /// <summary>Longest wait, in milliseconds, for more images to fill a batch once one is waiting. Defaults to 5; 0 = run whatever is queued.</summary>
+    public int MaxBatchDelayMs { get; set; } = 5;
+
+    /// <summary>Images that may wait for inference per model; beyond that requests are refused as overloaded. Defaults to 256.</summary>
+    public int QueueCapacity { get; set; } = 256;
+
+    /// <summary>Check each model file's sha256 against its manifest when loading it. Defaults to true.</summary>
+    public bool VerifyChecksums { get; set; } = true;
+
+    /// <summary>Problems with these settings, each naming the key and value; empty when valid.</summary>
+    public IEnumerable<string> Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Directory)) yield return "Models:Directory (IMAGEEMBED_MODELS_DIR) must be set.";
+        if (string.IsNullOrWhiteSpace(DefaultModel)) yield return "Models:DefaultModel (IMAGEEMBED_DEFAULT_MODEL) must name a model.";
+        if (IntraOpThreads < 0) yield return $"Models:IntraOpThreads must be 0 (one per core) or more (was {IntraOpThreads}).";
+        if (MaxBatchSize is < 1 or > 1024) yield return $"Models:MaxBatchSize must be within 1..1024 (was {MaxBatchSize}).";
+        if (MaxBatchDelayMs is < 0 or > 1000) yield return $"Models:MaxBatchDelayMs must be within 0..1000 (was {MaxBatchDelayMs}).";
+        if (QueueCapacity < 1) yield return $"Models:QueueCapacity must be at least 1 (was {QueueCapacity}).";
+    }
+}
