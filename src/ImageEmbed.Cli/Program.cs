@@ -30,7 +30,7 @@ internal static class Program
         }
         if (args[0] is "--version" or "version")
         {
-            Console.WriteLine($"imageembed {typeof(Program).Assembly.GetName().Version?.ToString(3)} (ONNX Runtime {OrtRuntime.Version}, libvips {Vips.Version})");
+            Console.WriteLine($"imageembed {typeof(Program).Assembly.GetName().Version?.ToString(3)} (ONNX Runtime {OrtRuntime.Version}, libvips {VipsRuntime.Version})");
             foreach ((string lib, string path) in NativeLibraries.LoadedFrom) Console.WriteLine($"  {lib}: {path}");
             return 0;
         }

@@ -51,7 +51,7 @@ internal static class BenchCommand
         var report = new List<string>
         {
             $"Model `{model.Name}` ({model.Dimensions}-d), {files.Count} images from `{dir}`; {Environment.ProcessorCount} cores, " +
-            $"ONNX Runtime {OrtRuntime.Version}, libvips {Vips.Version}, intra-op threads {(models.IntraOpThreads == 0 ? "default" : models.IntraOpThreads)}.",
+            $"ONNX Runtime {OrtRuntime.Version}, libvips {VipsRuntime.Version}, intra-op threads {(models.IntraOpThreads == 0 ? "default" : models.IntraOpThreads)}.",
             "",
             "| measurement | result |",
             "|---|---|",

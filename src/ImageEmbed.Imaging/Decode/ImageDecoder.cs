@@ -21,8 +21,8 @@ public sealed class ImageDecoder
         if (problems.Length > 0) throw new ArgumentException(string.Join(" ", problems), nameof(options));
         _options = options;
         _loadOptions = "fail_on=" + options.FailOn;
-        Vips.EnsureStarted();
-        if (options.VipsThreadsPerImage > 0) Vips.SetConcurrency(options.VipsThreadsPerImage);
+        VipsRuntime.EnsureStarted();
+        if (options.VipsThreadsPerImage > 0) VipsRuntime.SetConcurrency(options.VipsThreadsPerImage);
     }
 
     /// <summary>

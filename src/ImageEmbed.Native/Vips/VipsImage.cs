@@ -29,7 +29,7 @@ public sealed class VipsImage : IDisposable
     /// <exception cref="VipsException">No loader accepts the bytes, or the header is invalid.</exception>
     public static unsafe VipsImage LoadFromBuffer(ReadOnlySpan<byte> data, string options, out string loader)
     {
-        Vips.EnsureStarted();
+        VipsRuntime.EnsureStarted();
         nint blob;
         fixed (byte* p = data) blob = VipsInterop.BlobCopy(p, (nuint)data.Length);
         if (blob == 0) throw VipsException.FromErrorBuffer("Could not copy image bytes");
@@ -55,6 +55,22 @@ public sealed class VipsImage : IDisposable
             }
             return new VipsImage(image);
         }
+    }
+
+    /// <summary>An 8-bit image over a copy of raw interleaved pixels (1 = grey, 3 = RGB, 4 = RGBA).</summary>
+    public static unsafe VipsImage FromPixels(ReadOnlySpan<byte> pixels, int width, int height, int bands)
+    {
+        if ((long)width * height * bands != pixels.Length)
+            throw new ArgumentException($"{width}x{height}x{bands} needs {(long)width * height * bands} bytes, got {pixels.Length}.", nameof(pixels));
+        VipsRuntime.EnsureStarted();
+        VipsImageHandle handle;
+        fixed (byte* p = pixels) handle = VipsInterop.ImageNewFromMemoryCopy(p, (nuint)pixels.Length, width, height, bands, (int)VipsBandFormat.Uchar);
+        if (handle.IsInvalid)
+        {
+            handle.Dispose();
+            throw VipsException.FromErrorBuffer("Could not create image from pixels");
+        }
+        return new VipsImage(handle);
     }
 
     public int Width => VipsInterop.ImageGetWidth(_handle);
@@ -93,7 +109,7 @@ public sealed class VipsImage : IDisposable
         Call("resize", $"scale={Num(hscale)},vscale={Num(vscale)},kernel={kernel}");
 
     public VipsImage ExtractArea(int left, int top, int width, int height) =>
-        Call("extract_area", $"left={left},top={top},width={width},height={height}");
+        Call("extract_area", $"left={left},top={top},width={width},height={height}", inputName: "input");
 
     public VipsImage ExtractBands(int first, int count) => Call("extract_band", $"band={first},n={count}");
 
@@ -140,8 +156,8 @@ public sealed class VipsImage : IDisposable
 
     private static string Num(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
-    /// <summary>Runs a one-image-in, one-image-out operation: <c>in</c> plus string-encoded options, giving <c>out</c>.</summary>
-    private unsafe VipsImage Call(string name, string? options)
+    /// <summary>Runs a one-image-in, one-image-out operation: the input image plus string-encoded options, giving <c>out</c>.</summary>
+    private unsafe VipsImage Call(string name, string? options, string inputName = "in")
     {
         using VipsObjectHandle operation = VipsInterop.OperationNew(name);
         if (operation.IsInvalid) throw VipsException.FromErrorBuffer($"libvips has no operation '{name}'");
@@ -149,7 +165,7 @@ public sealed class VipsImage : IDisposable
         VipsInterop.GValue value = default;
         VipsInterop.GValueInit(&value, VipsInterop.ImageGetType());
         VipsInterop.GValueSetObject(&value, _handle);
-        VipsInterop.GObjectSetProperty(operation, "in", &value);
+        VipsInterop.GObjectSetProperty(operation, inputName, &value);
         VipsInterop.GValueUnset(&value);
 
         if (options is not null && VipsInterop.ObjectSetFromString(operation, options) != 0)

@@ -73,6 +73,9 @@ internal static unsafe partial class VipsInterop
     [LibraryImport(Lib, EntryPoint = "vips_image_new_from_source", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial VipsImageHandle ImageNewFromSource(VipsObjectHandle source, string options, nint terminator);
 
+    [LibraryImport(Lib, EntryPoint = "vips_image_new_from_memory_copy")]
+    internal static partial VipsImageHandle ImageNewFromMemoryCopy(byte* data, nuint size, int width, int height, int bands, int format);
+
     // ---- image header ----
 
     [LibraryImport(Lib, EntryPoint = "vips_image_get_width")]

@@ -2,7 +2,7 @@
 namespace ImageEmbed.Native.Vips;
 
 /// <summary>Process-wide libvips state: started once, on first use, with untrusted loaders blocked.</summary>
-public static class Vips
+public static class VipsRuntime
 {
     private static readonly Lazy<string> s_version = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
 
