@@ -20,6 +20,8 @@ public sealed record InstalledModel(ModelManifest Manifest, string Directory)
     private void Verify(string path, long? size, string? sha256)
     {
         var file = new FileInfo(path);
+        // A symlinked model file (common for large shared models) is checked by what it points at.
+        if (file.LinkTarget is not null && file.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target) file = target;
         if (!file.Exists) throw new ModelLoadException($"Model '{Name}' is missing {path}.");
         if (size is { } expected && file.Length != expected)
             throw new ModelLoadException($"Model '{Name}': {path} is {file.Length:N0} bytes, the manifest says {expected:N0}. Re-install the model.");
