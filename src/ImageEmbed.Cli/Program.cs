@@ -93,7 +93,7 @@ internal static class Program
             "  IMAGEEMBED_MODELS_DIR        Models folder (default $IMAGEEMBED_DATA_DIR/models).",
             "  IMAGEEMBED_DEFAULT_MODEL     What the model name 'default' means (default mobilenet-v2-140).",
             "  IMAGEEMBED_INTRA_OP_THREADS  ONNX Runtime threads per batch (default 0 = one per core).",
-            "  IMAGEEMBED_MAX_BATCH_SIZE    Images per inference batch (default 16).",
+            "  IMAGEEMBED_MAX_BATCH_SIZE    Images per inference batch (default 8).",
             "  IMAGEEMBED_MAX_PIXELS        Largest image accepted, width x height (default 100000000).",
             "  IMAGEEMBED_MAX_BYTES         Largest encoded image accepted, bytes (default 52428800).",
             "  IMAGEEMBED_ONNXRUNTIME_PATH  Use this libonnxruntime.so instead of the one the build fetched.",

@@ -12,8 +12,8 @@ public sealed class ModelsOptions
     /// <summary>Threads ONNX Runtime may use inside one batch. 0 = one per core.</summary>
     public int IntraOpThreads { get; set; }
 
-    /// <summary>Most images run through the model at once. Defaults to 16.</summary>
-    public int MaxBatchSize { get; set; } = 16;
+    /// <summary>Most images run through the model at once. Defaults to 8 (see docs/BENCHMARKS.md).</summary>
+    public int MaxBatchSize { get; set; } = 8;
 
     /// <summary>Longest wait, in milliseconds, for more images to fill a batch once one is waiting. Defaults to 5; 0 = run whatever is queued.</summary>
     public int MaxBatchDelayMs { get; set; } = 5;
