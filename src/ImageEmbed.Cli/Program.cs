@@ -1,6 +1,7 @@
 using ImageEmbed.Cli.Commands;
 using ImageEmbed.Cli.Infrastructure;
 using ImageEmbed.Imaging.Decode;
+using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Native;
 using ImageEmbed.Native.Onnx;
@@ -89,15 +90,12 @@ internal static class Program
             "Run 'imageembed COMMAND --help' for a command's options.",
             "",
             "Environment:",
-            "  IMAGEEMBED_DATA_DIR          Data folder (default ~/.imageembed).",
-            "  IMAGEEMBED_MODELS_DIR        Models folder (default $IMAGEEMBED_DATA_DIR/models).",
-            "  IMAGEEMBED_DEFAULT_MODEL     What the model name 'default' means (default mobilenet-v2-140).",
-            "  IMAGEEMBED_INTRA_OP_THREADS  ONNX Runtime threads per batch (default 0 = one per core).",
-            "  IMAGEEMBED_MAX_BATCH_SIZE    Images per inference batch (default 8).",
-            "  IMAGEEMBED_MAX_PIXELS        Largest image accepted, width x height (default 100000000).",
-            "  IMAGEEMBED_MAX_BYTES         Largest encoded image accepted, bytes (default 52428800).",
-            "  IMAGEEMBED_ONNXRUNTIME_PATH  Use this libonnxruntime.so instead of the one the build fetched.",
-            "  IMAGEEMBED_LIBVIPS_PATH      Use this libvips(-cpp).so instead of the one the build fetched.",
+        ]);
+        lines.AddRange(EnvironmentSettings.Variables.Select(v => $"  {v.Variable,-33} {v.Meaning}"));
+        lines.AddRange(
+        [
+            $"  {NativeLibraries.OnnxRuntimePathVariable,-33} use this libonnxruntime.so instead of the fetched one",
+            $"  {NativeLibraries.LibvipsPathVariable,-33} use this libvips(-cpp).so instead of the fetched one",
             "",
         ]);
         return string.Join(Environment.NewLine, lines);

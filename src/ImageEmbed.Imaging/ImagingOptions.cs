@@ -25,6 +25,22 @@ public sealed class ImagingOptions
     /// <summary>Threads libvips may use inside one image's pipeline. Defaults to 1: images are decoded in parallel instead.</summary>
     public int VipsThreadsPerImage { get; set; } = 1;
 
+    /// <summary>
+    /// Allow image URLs that resolve to loopback, private, link-local or unique-local addresses
+    /// (<c>IMAGEEMBED_ALLOW_PRIVATE_URLS</c>). Defaults to false: a URL is a request to connect somewhere on
+    /// the server's behalf, and private addresses are the server's own network.
+    /// </summary>
+    public bool AllowPrivateUrls { get; set; }
+
+    /// <summary>Milliseconds to wait for a TCP connection to an image server. Defaults to 5000.</summary>
+    public int FetchConnectTimeoutMs { get; set; } = 5000;
+
+    /// <summary>Milliseconds for a whole image download, redirects included. Defaults to 20000.</summary>
+    public int FetchTimeoutMs { get; set; } = 20000;
+
+    /// <summary>Redirects followed per download; each target is checked again. Defaults to 3.</summary>
+    public int MaxRedirects { get; set; } = 3;
+
     /// <summary>Problems with these settings, each naming the key and value; empty when valid.</summary>
     public IEnumerable<string> Validate()
     {
@@ -32,6 +48,9 @@ public sealed class ImagingOptions
         if (MaxBytes <= 0) yield return $"Imaging:MaxBytes must be positive (was {MaxBytes}).";
         if (FailOn is not ("none" or "truncated" or "error" or "warning"))
             yield return $"Imaging:FailOn must be none, truncated, error or warning (was '{FailOn}').";
+        if (FetchConnectTimeoutMs <= 0) yield return $"Imaging:FetchConnectTimeoutMs must be positive (was {FetchConnectTimeoutMs}).";
+        if (FetchTimeoutMs <= 0) yield return $"Imaging:FetchTimeoutMs must be positive (was {FetchTimeoutMs}).";
+        if (MaxRedirects is < 0 or > 10) yield return $"Imaging:MaxRedirects must be within 0..10 (was {MaxRedirects}).";
         if (DecodeConcurrency < 0) yield return $"Imaging:DecodeConcurrency must be 0 (one per core) or more (was {DecodeConcurrency}).";
         if (VipsThreadsPerImage < 0) yield return $"Imaging:VipsThreadsPerImage must be 0 (libvips default) or more (was {VipsThreadsPerImage}).";
     }

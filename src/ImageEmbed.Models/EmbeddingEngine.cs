@@ -70,9 +70,9 @@ public sealed class EmbeddingEngine : IAsyncDisposable
         {
             _decodeSlots.Release();
         }
-        TimeSpan decode = image.DecodeTime;
+        (TimeSpan decode, TimeSpan preprocess) = (image.DecodeTime, image.TensorTime);
         BatchedEmbedding result = await loaded.Batcher.EmbedAsync(image, cancellationToken).ConfigureAwait(false);
-        return new ImageEmbedding(loaded.Name, result.Vector, new EmbeddingTimings(decode, result.QueueTime, result.InferenceTime, result.BatchSize));
+        return new ImageEmbedding(loaded.Name, result.Vector, new EmbeddingTimings(decode, preprocess, result.QueueTime, result.InferenceTime, result.BatchSize));
     }
 
     public async ValueTask DisposeAsync()

@@ -1,7 +1,7 @@
 namespace ImageEmbed.Models;
 
 /// <summary>Time spent in each stage of one embedding.</summary>
-public readonly record struct EmbeddingTimings(TimeSpan Decode, TimeSpan Queue, TimeSpan Inference, int BatchSize);
+public readonly record struct EmbeddingTimings(TimeSpan Decode, TimeSpan Preprocess, TimeSpan Queue, TimeSpan Inference, int BatchSize);
 
 /// <summary>A unit-length embedding of one image, and the model that made it.</summary>
 public sealed record ImageEmbedding(string Model, float[] Vector, EmbeddingTimings Timings)

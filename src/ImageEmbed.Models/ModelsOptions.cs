@@ -9,6 +9,13 @@ public sealed class ModelsOptions
     /// <summary>The model the name <c>default</c> stands for (<c>IMAGEEMBED_DEFAULT_MODEL</c>). Defaults to <c>mobilenet-v2-140</c>.</summary>
     public string DefaultModel { get; set; } = "mobilenet-v2-140";
 
+    /// <summary>
+    /// Extra names for models, <c>NAME=TARGET</c> pairs separated by commas (<c>IMAGEEMBED_MODEL_ALIASES</c>).
+    /// Defaults to <c>image-embedding-3-small=default</c>, so clients written for hosted image-embedding APIs
+    /// work unchanged. A target may itself be <c>default</c>.
+    /// </summary>
+    public string Aliases { get; set; } = "image-embedding-3-small=default";
+
     /// <summary>Threads ONNX Runtime may use inside one batch. 0 = one per core.</summary>
     public int IntraOpThreads { get; set; }
 
@@ -29,6 +36,9 @@ public sealed class ModelsOptions
     {
         if (string.IsNullOrWhiteSpace(Directory)) yield return "Models:Directory (IMAGEEMBED_MODELS_DIR) must be set.";
         if (string.IsNullOrWhiteSpace(DefaultModel)) yield return "Models:DefaultModel (IMAGEEMBED_DEFAULT_MODEL) must name a model.";
+        foreach (string pair in Aliases.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            if (pair.Split('=') is not [{ Length: > 0 }, { Length: > 0 }])
+                yield return $"Models:Aliases entries must be NAME=TARGET (was '{pair}').";
         if (IntraOpThreads < 0) yield return $"Models:IntraOpThreads must be 0 (one per core) or more (was {IntraOpThreads}).";
         if (MaxBatchSize is < 1 or > 1024) yield return $"Models:MaxBatchSize must be within 1..1024 (was {MaxBatchSize}).";
         if (MaxBatchDelayMs is < 0 or > 1000) yield return $"Models:MaxBatchDelayMs must be within 0..1000 (was {MaxBatchDelayMs}).";

@@ -9,18 +9,22 @@ public sealed class PreprocessedImage : IDisposable
 {
     private float[]? _tensor;
 
-    internal PreprocessedImage(float[] tensor, int length, DecodedImage info, TimeSpan decodeTime)
+    internal PreprocessedImage(float[] tensor, int length, DecodedImage info, TimeSpan decodeTime, TimeSpan tensorTime)
     {
         _tensor = tensor;
         Length = length;
         Info = info;
         DecodeTime = decodeTime;
+        TensorTime = tensorTime;
     }
 
     public DecodedImage Info { get; }
 
-    /// <summary>Time spent decoding and preprocessing (libvips pipeline + tensor write).</summary>
+    /// <summary>Time spent in the libvips pipeline: decode, colour, resize, down to model-sized RGB bytes.</summary>
     public TimeSpan DecodeTime { get; }
+
+    /// <summary>Time spent turning the RGB bytes into the normalized tensor.</summary>
+    public TimeSpan TensorTime { get; }
 
     public int Length { get; }
 
@@ -46,9 +50,10 @@ public sealed class ImagePreprocessor(ImageDecoder decoder)
         try
         {
             DecodedImage info = decoder.Decode(encoded, recipe, rgb);
+            long decoded = Stopwatch.GetTimestamp();
             tensor = ArrayPool<float>.Shared.Rent(recipe.TensorLength);
             TensorWriter.Write(rgb, recipe, tensor);
-            var result = new PreprocessedImage(tensor, recipe.TensorLength, info, Stopwatch.GetElapsedTime(start));
+            var result = new PreprocessedImage(tensor, recipe.TensorLength, info, Stopwatch.GetElapsedTime(start, decoded), Stopwatch.GetElapsedTime(decoded));
             tensor = null;
             return result;
         }

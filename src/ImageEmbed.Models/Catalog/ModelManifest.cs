@@ -21,6 +21,12 @@ public sealed record ModelManifest
     /// <summary>Where the files come from, for people (a package, a repository and revision).</summary>
     public string? Source { get; init; }
 
+    /// <summary>
+    /// True when the model was trained so that a prefix of its embedding is itself a good embedding
+    /// (Matryoshka representation learning): only then are requests for fewer <c>dimensions</c> accepted.
+    /// </summary>
+    public bool Matryoshka { get; init; }
+
     public required ImageEncoderSpec Image { get; init; }
 
     /// <summary>The text tower of a CLIP-family model; null for image-only models.</summary>

@@ -9,15 +9,24 @@ namespace ImageEmbed.Models.Catalog;
 /// </summary>
 public sealed class ModelRegistry(ModelsOptions options)
 {
+    private readonly Dictionary<string, string> _aliases = options.Aliases
+        .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .Select(pair => pair.Split('=', 2, StringSplitOptions.TrimEntries))
+        .Where(parts => parts.Length == 2)
+        .ToDictionary(parts => parts[0], parts => parts[1], StringComparer.Ordinal);
+
     public const string DefaultAlias = "default";
     public const string ManifestFileName = "imageembed.json";
 
     public string ModelsDirectory => options.Directory;
     public string DefaultModel => options.DefaultModel;
 
-    /// <summary>The concrete model name for a request: null, empty and <c>default</c> mean the default model.</summary>
-    public string ResolveName(string? requested) =>
-        string.IsNullOrWhiteSpace(requested) || requested == DefaultAlias ? options.DefaultModel : requested;
+    /// <summary>The concrete model name for a request: null, empty and <c>default</c> mean the default model; aliases are followed.</summary>
+    public string ResolveName(string? requested)
+    {
+        if (requested is not null && _aliases.TryGetValue(requested, out string? target)) requested = target;
+        return string.IsNullOrWhiteSpace(requested) || requested == DefaultAlias ? options.DefaultModel : requested;
+    }
 
     /// <summary>Installed models, sorted by name. Folders that are not models are skipped.</summary>
     public IReadOnlyList<InstalledModel> ListInstalled()

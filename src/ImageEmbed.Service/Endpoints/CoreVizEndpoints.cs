@@ -1,0 +1,65 @@
+using System.Text.Json;
+using ImageEmbed.Imaging;
+using ImageEmbed.Models;
+using ImageEmbed.Service.Errors;
+using Microsoft.Net.Http.Headers;
+
+namespace ImageEmbed.Service.Endpoints;
+
+/// <summary><c>POST /api/ai/embeddings</c>, compatible with the CoreViz embeddings API, plus upload and raw-body forms.</summary>
+internal static class CoreVizEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/ai/embeddings", EmbedAsync)
+            .WithName("CreateImageEmbedding")
+            .WithSummary("Embed one image (JSON with an http(s) URL or data URI; multipart field 'image'; or a raw image/* body).")
+            .Accepts<CoreVizRequest>("application/json", "multipart/form-data", "image/jpeg", "image/png", "image/webp", "image/gif")
+            .Produces<CoreVizResponse>()
+            .Produces(400).Produces(401).Produces(413).Produces(422).Produces(429).Produces(502).Produces(503).Produces(504);
+    }
+
+    /// <summary>The JSON request: <c>{"image": "url or data URI", "model": "default"}</c>.</summary>
+    public sealed record CoreVizRequest(string Image, string? Model);
+
+    /// <summary>The response: the unit vector, its length, and the model that made it.</summary>
+    public sealed record CoreVizResponse(float[] Embedding, int Dimensions, string Model);
+
+    private static async Task<IResult> EmbedAsync(HttpRequest request, ImageEmbedder embedder, ImagingOptions imaging, CancellationToken ct)
+    {
+        ImageEmbedding embedding;
+        MediaTypeHeaderValue.TryParse(request.ContentType, out MediaTypeHeaderValue? contentType);
+        string mediaType = contentType?.MediaType.Value?.ToLowerInvariant() ?? "";
+        if (mediaType is "application/json" or "" || mediaType.EndsWith("+json", StringComparison.Ordinal))
+        {
+            using JsonDocument doc = await RequestBody.ReadJsonObjectAsync(request, ct);
+            string? image = RequestBody.OptionalString(doc.RootElement, "image");
+            if (string.IsNullOrWhiteSpace(image)) throw ApiException.BadRequest("Missing required field 'image' (an http(s) URL or a data:image/...;base64 URI).", "image");
+            embedding = await embedder.EmbedReferenceAsync(image, RequestBody.OptionalString(doc.RootElement, "model"), ct);
+        }
+        else if (mediaType == "multipart/form-data")
+        {
+            IFormCollection form = await request.ReadFormAsync(ct);
+            IFormFile file = form.Files.GetFile("image") ?? throw ApiException.BadRequest("Missing file field 'image' in the multipart form.", "image");
+            string? model = form["model"].ToString() is { Length: > 0 } m ? m : null;
+            await embedder.Engine.LoadAsync(model);
+            if (file.Length > imaging.MaxBytes) throw new Imaging.Intake.ImagePayloadTooLargeException($"The image is {file.Length:N0} bytes; the limit is {imaging.MaxBytes:N0} (IMAGEEMBED_MAX_BYTES).");
+            byte[] bytes = new byte[file.Length];
+            await using (Stream s = file.OpenReadStream()) await s.ReadExactlyAsync(bytes, ct);
+            embedding = await embedder.EmbedBytesAsync(bytes, model, ct);
+        }
+        else if (mediaType.StartsWith("image/", StringComparison.Ordinal) || mediaType == "application/octet-stream")
+        {
+            string? model = request.Query["model"].ToString() is { Length: > 0 } m ? m : null;
+            await embedder.Engine.LoadAsync(model);
+            byte[] bytes = await RequestBody.ReadBytesAsync(request, imaging.MaxBytes, ct);
+            embedding = await embedder.EmbedBytesAsync(bytes, model, ct);
+        }
+        else
+        {
+            throw new ApiException(StatusCodes.Status415UnsupportedMediaType,
+                $"Unsupported Content-Type '{request.ContentType}': send application/json, multipart/form-data with a field 'image', or a raw image/* body.");
+        }
+        return Results.Ok(new CoreVizResponse(embedding.Vector, embedding.Dimensions, embedding.Model));
+    }
+}

@@ -1,0 +1,137 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using ImageEmbed.Models;
+using ImageEmbed.Models.Catalog;
+using ImageEmbed.Models.Embeddings;
+using ImageEmbed.Service.Errors;
+
+namespace ImageEmbed.Service.Endpoints;
+
+/// <summary><c>POST /v1/embeddings</c> and <c>GET /v1/models</c>, compatible with OpenAI clients.</summary>
+internal static class OpenAiEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/embeddings", EmbedAsync)
+            .WithName("CreateEmbeddings")
+            .WithSummary("OpenAI-style embeddings for images (URLs, data URIs, bytes) and, with CLIP-family models, text.")
+            .Accepts<OpenAiRequest>("application/json")
+            .Produces<OpenAiResponse>()
+            .Produces(400).Produces(401).Produces(413).Produces(422).Produces(429).Produces(502).Produces(503).Produces(504);
+        app.MapGet("/v1/models", ListModels)
+            .WithName("ListModels")
+            .WithSummary("Installed models: id, dimensions, modalities.")
+            .Produces<ModelList>();
+    }
+
+    /// <summary>Request shape, for the OpenAPI document; parsing is done by hand for precise errors.</summary>
+    public sealed record OpenAiRequest(JsonElement Input, string? Model, string? EncodingFormat, int? Dimensions, string? Modality);
+    public sealed record OpenAiEmbedding(string Object, int Index, JsonElement Embedding);
+    public sealed record OpenAiUsage(int PromptTokens, int TotalTokens);
+    public sealed record OpenAiResponse(string Object, OpenAiEmbedding[] Data, string Model, OpenAiUsage Usage);
+    public sealed record ModelInfo(string Id, string Object, long Created, string OwnedBy, int Dimensions, string[] Modalities, bool Default, bool Loaded);
+    public sealed record ModelList(string Object, ModelInfo[] Data);
+
+    private static async Task EmbedAsync(HttpContext context, ImageEmbedder embedder, ServiceOptions options, CancellationToken ct)
+    {
+        using JsonDocument doc = await RequestBody.ReadJsonObjectAsync(context.Request, ct);
+        JsonElement root = doc.RootElement;
+        if (!root.TryGetProperty("input", out JsonElement input) || input.ValueKind == JsonValueKind.Null)
+            throw ApiException.BadRequest("Missing required field 'input'.", "input");
+        string? modality = RequestBody.OptionalString(root, "modality");
+        if (modality is not (null or "image" or "text"))
+            throw ApiException.BadRequest($"'modality' must be \"image\" or \"text\" (was \"{modality}\").", "modality");
+        string encoding = RequestBody.OptionalString(root, "encoding_format") ?? "float";
+        if (encoding is not ("float" or "base64"))
+            throw ApiException.BadRequest($"'encoding_format' must be \"float\" or \"base64\" (was \"{encoding}\").", "encoding_format");
+
+        LoadedModel model = await embedder.Engine.LoadAsync(RequestBody.OptionalString(root, "model"));
+        int? dimensions = ReadDimensions(root, model.Manifest);
+        List<EmbeddingInput> items = EmbeddingInput.Parse(input, modality, options.MaxInputsPerRequest);
+        if (items.Any(i => i is EmbeddingInput.Text))
+        {
+            throw ApiException.BadRequest(model.Manifest.Text is null
+                ? $"Model '{model.Name}' has no text encoder, so it cannot embed text. Text (and text search) needs a CLIP-family model; see 'imageembed models list'. To send an image URL as a plain string, add \"modality\": \"image\"."
+                : $"Model '{model.Name}' has a text encoder, but this build does not run text encoders yet.", "input");
+        }
+
+        // All items go to the engine at once, so that they share inference batches.
+        Task<ImageEmbedding>[] tasks = items.Select(item => item switch
+        {
+            EmbeddingInput.ImageReference r => embedder.EmbedReferenceAsync(r.Reference, model.Name, ct),
+            EmbeddingInput.ImageBytes b => embedder.EmbedBytesAsync(b.Bytes, model.Name, ct),
+            _ => throw new InvalidOperationException(),
+        }).ToArray();
+        try
+        {
+            await Task.WhenAll(tasks);
+        }
+        catch
+        {
+            // Report the first failing item by its index, with the status its own failure maps to.
+            for (int i = 0; i < tasks.Length; i++)
+            {
+                if (tasks[i].Exception?.InnerException is not { } e) continue;
+                if (ErrorMapping.Map(e) is not { } error) throw e;
+                throw new ApiException(error.Status, items.Count > 1 ? $"input[{i}]: {error.Message}" : error.Message, error.Param ?? "input");
+            }
+            throw;
+        }
+
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await using var json = new Utf8JsonWriter(context.Response.Body, ErrorWriter.JsonOptions);
+        json.WriteStartObject();
+        json.WriteString("object", "list");
+        json.WriteStartArray("data");
+        for (int i = 0; i < tasks.Length; i++)
+        {
+            float[] vector = tasks[i].Result.Vector;
+            if (dimensions is int d && d != vector.Length) vector = VectorMath.Truncate(vector, d);
+            json.WriteStartObject();
+            json.WriteString("object", "embedding");
+            json.WriteNumber("index", i);
+            if (encoding == "base64")
+            {
+                // Little-endian float32, as OpenAI clients decode it (the platform is little-endian).
+                json.WriteBase64String("embedding", MemoryMarshal.AsBytes(vector.AsSpan()));
+            }
+            else
+            {
+                json.WriteStartArray("embedding");
+                foreach (float v in vector) json.WriteNumberValue(v);
+                json.WriteEndArray();
+            }
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteString("model", model.Name);
+        json.WriteStartObject("usage");
+        json.WriteNumber("prompt_tokens", 0);
+        json.WriteNumber("total_tokens", 0);
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    private static int? ReadDimensions(JsonElement root, ModelManifest manifest)
+    {
+        if (!root.TryGetProperty("dimensions", out JsonElement value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out int dimensions))
+            throw ApiException.BadRequest("'dimensions' must be an integer.", "dimensions");
+        if (dimensions == manifest.Dimensions) return null;
+        if (!manifest.Matryoshka)
+            throw ApiException.BadRequest($"Model '{manifest.Name}' does not support 'dimensions' other than its own {manifest.Dimensions}: it was not trained for truncated embeddings.", "dimensions");
+        if (dimensions < 1 || dimensions > manifest.Dimensions)
+            throw ApiException.BadRequest($"'dimensions' must be within 1..{manifest.Dimensions} for model '{manifest.Name}' (was {dimensions}).", "dimensions");
+        return dimensions;
+    }
+
+    private static ModelList ListModels(EmbeddingEngine engine)
+    {
+        string defaultName = engine.Registry.ResolveName(null);
+        HashSet<string> loaded = engine.Loaded.Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+        ModelInfo[] data = engine.Registry.ListInstalled().Select(m => new ModelInfo(
+            m.Name, "model", new DateTimeOffset(File.GetLastWriteTimeUtc(m.ImageEncoderPath)).ToUnixTimeSeconds(), "imageembed",
+            m.Manifest.Dimensions, m.Manifest.Text is null ? ["image"] : ["image", "text"], m.Name == defaultName, loaded.Contains(m.Name))).ToArray();
+        return new ModelList("list", data);
+    }
+}

@@ -1,0 +1,33 @@
+using ImageEmbed.Models;
+using ImageEmbed.Service.Hosting;
+using ImageEmbed.Service.Metrics;
+
+namespace ImageEmbed.Service.Endpoints;
+
+/// <summary><c>/healthz</c>, <c>/readyz</c>, <c>/metrics</c>: open, no API key.</summary>
+internal static class OpsEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithName("Health").WithSummary("The process is up.");
+        app.MapGet("/readyz", Ready).WithName("Ready").WithSummary("Models are loaded and the inference loops answer.");
+        app.MapGet("/metrics", WriteMetrics).WithName("Metrics").WithSummary("Prometheus text: request counts and per-stage latency histograms.");
+    }
+
+    private static IResult Ready(ModelWarmupService warmup, EmbeddingEngine engine, ServiceOptions options)
+    {
+        if (!warmup.IsReady)
+            return Results.Json(new { status = warmup.Failure is null ? "loading" : "failed", message = warmup.Failure ?? "The default model is still loading." }, statusCode: 503);
+        string[] stalled = engine.Loaded.Where(m => !m.Batcher.IsResponsive(TimeSpan.FromSeconds(options.StallSeconds))).Select(m => m.Name).ToArray();
+        if (stalled.Length > 0)
+            return Results.Json(new { status = "stalled", message = $"Inference for {string.Join(", ", stalled)} has not answered within {options.StallSeconds} s (Service:StallSeconds)." }, statusCode: 503);
+        return Results.Ok(new { status = "ready", models = engine.Loaded.Select(m => m.Name).ToArray() });
+    }
+
+    private static async Task WriteMetrics(HttpContext context, ServiceMetrics metrics, EmbeddingEngine engine)
+    {
+        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+        await using var writer = new StreamWriter(context.Response.Body, leaveOpen: true);
+        metrics.WriteTo(writer, engine);
+    }
+}

@@ -1,0 +1,31 @@
+using System.Threading.RateLimiting;
+using ImageEmbed.Service.Auth;
+using ImageEmbed.Service.Errors;
+
+namespace ImageEmbed.Service.Limits;
+
+/// <summary>Per-API-key request rate limits (token bucket), answering 429 with Retry-After in the route's error shape.</summary>
+internal static class RateLimiting
+{
+    public static IServiceCollection AddPerKeyRateLimits(this IServiceCollection services, ServiceOptions options)
+    {
+        int perMinute = options.RateLimitPerMinute;
+        return services.AddRateLimiter(limiter =>
+        {
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                perMinute == 0 || context.Items[ApiKeyMiddleware.KeyTagItem] is not string tag
+                    ? RateLimitPartition.GetNoLimiter("unlimited")
+                    : RateLimitPartition.GetTokenBucketLimiter(tag, _ => new TokenBucketRateLimiterOptions
+                    {
+                        // A full minute's allowance may be spent at once; it refills one token at a time.
+                        TokenLimit = perMinute,
+                        TokensPerPeriod = 1,
+                        ReplenishmentPeriod = TimeSpan.FromMinutes(1) / perMinute,
+                        QueueLimit = 0,
+                        AutoReplenishment = true,
+                    }));
+            limiter.OnRejected = (rejected, _) => new ValueTask(ErrorWriter.WriteAsync(rejected.HttpContext,
+                new ApiError(429, $"Rate limit exceeded: {perMinute} requests per minute per API key (IMAGEEMBED_RATE_LIMIT_PER_MINUTE). Retry shortly.", "rate_limit_error", "rate_limit_exceeded")));
+        });
+    }
+}

@@ -1,0 +1,27 @@
+namespace ImageEmbed.Service;
+
+/// <summary>HTTP-facing settings. Bound from the <c>Service</c> section / <c>IMAGEEMBED_*</c> variables.</summary>
+public sealed class ServiceOptions
+{
+    /// <summary>Plain API keys accepted, comma-separated (<c>IMAGEEMBED_API_KEYS</c>). Hashed on load; never logged.</summary>
+    public string ApiKeys { get; set; } = "";
+
+    /// <summary>Serve without API keys (<c>--no-auth</c>). For local experiments only; a warning is logged at start.</summary>
+    public bool NoAuth { get; set; }
+
+    /// <summary>Requests per minute allowed per API key (<c>IMAGEEMBED_RATE_LIMIT_PER_MINUTE</c>). 0 = unlimited. Defaults to 0.</summary>
+    public int RateLimitPerMinute { get; set; }
+
+    /// <summary>Seconds a single inference batch may run before <c>/readyz</c> reports the model stalled. Defaults to 30.</summary>
+    public int StallSeconds { get; set; } = 30;
+
+    /// <summary>Most inputs in one <c>/v1/embeddings</c> request. Defaults to 128.</summary>
+    public int MaxInputsPerRequest { get; set; } = 128;
+
+    public IEnumerable<string> Validate()
+    {
+        if (RateLimitPerMinute < 0) yield return $"Service:RateLimitPerMinute must be 0 (unlimited) or more (was {RateLimitPerMinute}).";
+        if (StallSeconds < 1) yield return $"Service:StallSeconds must be at least 1 (was {StallSeconds}).";
+        if (MaxInputsPerRequest is < 1 or > 4096) yield return $"Service:MaxInputsPerRequest must be within 1..4096 (was {MaxInputsPerRequest}).";
+    }
+}
