@@ -32,6 +32,12 @@ public sealed class ImagingOptions
     /// </summary>
     public bool AllowPrivateUrls { get; set; }
 
+    /// <summary>
+    /// Host names that may resolve to private addresses even when <see cref="AllowPrivateUrls"/> is false,
+    /// comma-separated (e.g. an internal image CDN). Everything else stays refused. Defaults to none.
+    /// </summary>
+    public string AllowedPrivateHosts { get; set; } = "";
+
     /// <summary>Milliseconds to wait for a TCP connection to an image server. Defaults to 5000.</summary>
     public int FetchConnectTimeoutMs { get; set; } = 5000;
 

@@ -22,6 +22,7 @@ public static class EnvironmentSettings
         ("IMAGEEMBED_FAIL_ON", "Imaging:FailOn", "libvips damage tolerance: none, truncated, error, warning"),
         ("IMAGEEMBED_DECODE_CONCURRENCY", "Imaging:DecodeConcurrency", "images decoded at once; 0 = one per core"),
         ("IMAGEEMBED_ALLOW_PRIVATE_URLS", "Imaging:AllowPrivateUrls", "allow image URLs on loopback/private networks"),
+        ("IMAGEEMBED_ALLOWED_PRIVATE_HOSTS", "Imaging:AllowedPrivateHosts", "host names allowed to resolve to private addresses"),
         ("IMAGEEMBED_FETCH_TIMEOUT_MS", "Imaging:FetchTimeoutMs", "whole image download time limit"),
         ("IMAGEEMBED_API_KEYS", "Service:ApiKeys", "API keys accepted, comma-separated"),
         ("IMAGEEMBED_RATE_LIMIT_PER_MINUTE", "Service:RateLimitPerMinute", "requests per minute per API key; 0 = unlimited"),

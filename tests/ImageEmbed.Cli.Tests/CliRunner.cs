@@ -16,7 +16,7 @@ internal static class CliRunner
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "imageembed.dll"));
+        info.ArgumentList.Add(TestPaths.CliDll);
         foreach (string a in args) info.ArgumentList.Add(a);
         info.Environment["IMAGEEMBED_MODELS_DIR"] = TestPaths.ModelsDir;
         foreach (string key in info.Environment.Keys.Where(k => k.StartsWith("IMAGEEMBED_", StringComparison.Ordinal) && k != "IMAGEEMBED_MODELS_DIR").ToArray())

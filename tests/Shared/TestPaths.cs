@@ -11,6 +11,11 @@ internal static class TestPaths
     public static string FormatImages => Path.Combine(Shared, "images", "formats");
     public static string ReferenceFile(string name) => Path.Combine(Shared, "reference", name);
 
+    /// <summary>The CLI as its own build left it (Debug or Release, as these tests were built).</summary>
+    public static string CliDll => Path.Combine(RepoRoot, "src", "ImageEmbed.Cli", "bin",
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug",
+        "net10.0", "imageembed.dll");
+
     public static string Dev(string file) => Path.Combine(DevImages, file);
     public static string Format(string file) => Path.Combine(FormatImages, file);
 

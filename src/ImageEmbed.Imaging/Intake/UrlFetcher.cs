@@ -16,11 +16,13 @@ public sealed class UrlFetcher : IDisposable
     private readonly ImagingOptions _options;
     private readonly IHostResolver _resolver;
     private readonly HttpClient _client;
+    private readonly HashSet<string> _privateHosts;
 
     public UrlFetcher(ImagingOptions options, IHostResolver? resolver = null)
     {
         _options = options;
         _resolver = resolver ?? SystemHostResolver.Instance;
+        _privateHosts = new HashSet<string>(options.AllowedPrivateHosts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.OrdinalIgnoreCase);
         var handler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
@@ -128,7 +130,7 @@ public sealed class UrlFetcher : IDisposable
         IPAddress[] candidates = IPAddress.TryParse(host.Trim('[', ']'), out IPAddress? literal)
             ? [literal]
             : await ResolveAsync(host, ct).ConfigureAwait(false);
-        IPAddress[] allowed = _options.AllowPrivateUrls ? candidates : Array.FindAll(candidates, AddressPolicy.IsPublic);
+        IPAddress[] allowed = _options.AllowPrivateUrls || _privateHosts.Contains(host) ? candidates : Array.FindAll(candidates, AddressPolicy.IsPublic);
         if (allowed.Length == 0)
             throw new BlockedAddressException(
                 $"The image URL's host {host} resolves to {string.Join(", ", candidates.Select(a => a.ToString()))}, a loopback, private, link-local or otherwise non-public address; refused.");

@@ -14,13 +14,10 @@ internal static class CoreVizEndpoints
         app.MapPost("/api/ai/embeddings", EmbedAsync)
             .WithName("CreateImageEmbedding")
             .WithSummary("Embed one image (JSON with an http(s) URL or data URI; multipart field 'image'; or a raw image/* body).")
-            .Accepts<CoreVizRequest>("application/json", "multipart/form-data", "image/jpeg", "image/png", "image/webp", "image/gif")
+            .WithDescription("Content types: application/json {\"image\", \"model\"}; multipart/form-data with a file field 'image' (+ 'model'); or a raw image/* body with ?model=. The format is always recognised from the bytes.")
             .Produces<CoreVizResponse>()
             .Produces(400).Produces(401).Produces(413).Produces(422).Produces(429).Produces(502).Produces(503).Produces(504);
     }
-
-    /// <summary>The JSON request: <c>{"image": "url or data URI", "model": "default"}</c>.</summary>
-    public sealed record CoreVizRequest(string Image, string? Model);
 
     /// <summary>The response: the unit vector, its length, and the model that made it.</summary>
     public sealed record CoreVizResponse(float[] Embedding, int Dimensions, string Model);

@@ -15,7 +15,7 @@ internal static class OpenAiEndpoints
         app.MapPost("/v1/embeddings", EmbedAsync)
             .WithName("CreateEmbeddings")
             .WithSummary("OpenAI-style embeddings for images (URLs, data URIs, bytes) and, with CLIP-family models, text.")
-            .Accepts<OpenAiRequest>("application/json")
+            .WithDescription("Body: {\"input\": string | string[] | [{\"image\"} | {\"text\"}] | image bytes as [0..255], \"model\", \"encoding_format\": float|base64, \"dimensions\", \"modality\": image|text}.")
             .Produces<OpenAiResponse>()
             .Produces(400).Produces(401).Produces(413).Produces(422).Produces(429).Produces(502).Produces(503).Produces(504);
         app.MapGet("/v1/models", ListModels)
@@ -24,8 +24,6 @@ internal static class OpenAiEndpoints
             .Produces<ModelList>();
     }
 
-    /// <summary>Request shape, for the OpenAPI document; parsing is done by hand for precise errors.</summary>
-    public sealed record OpenAiRequest(JsonElement Input, string? Model, string? EncodingFormat, int? Dimensions, string? Modality);
     public sealed record OpenAiEmbedding(string Object, int Index, JsonElement Embedding);
     public sealed record OpenAiUsage(int PromptTokens, int TotalTokens);
     public sealed record OpenAiResponse(string Object, OpenAiEmbedding[] Data, string Model, OpenAiUsage Usage);

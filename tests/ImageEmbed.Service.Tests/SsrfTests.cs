@@ -1,0 +1,164 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using ImageEmbed.Tests;
+
+namespace ImageEmbed.Service.Tests;
+
+/// <summary>
+/// With private URLs not allowed (the default), image URLs that lead into the server's own network are
+/// refused before any connection. A listener on loopback counts connections to prove none is made.
+/// </summary>
+public sealed class SsrfTests : IAsyncLifetime
+{
+    private ServiceServer _service = null!;
+    private TestImageServer _images = null!;
+    private TcpListener _trap = null!;
+    private int _trapConnections;
+
+    public async Task InitializeAsync()
+    {
+        _trap = new TcpListener(IPAddress.Loopback, 0);
+        _trap.Start();
+        _ = AcceptLoopAsync();
+        _images = await TestImageServer.StartAsync();
+        var resolver = new FakeHostResolver(new Dictionary<string, IPAddress[]>
+        {
+            ["images.example.com"] = [IPAddress.Loopback],           // public-looking, resolves to loopback
+            ["cdn.internal.test"] = [IPAddress.Loopback],            // allowed by name (Imaging:AllowedPrivateHosts)
+            ["metadata.example.com"] = [IPAddress.Parse("169.254.169.254")],
+        });
+        _service = await ServiceServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Imaging:AllowedPrivateHosts"] = "cdn.internal.test",
+            ["Imaging:FetchTimeoutMs"] = "1500",
+            ["Imaging:MaxBytes"] = "1000000",
+        }, resolver);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _service.DisposeAsync();
+        await _images.DisposeAsync();
+        _trap.Stop();
+    }
+
+    private int TrapPort => ((IPEndPoint)_trap.LocalEndpoint).Port;
+    private string AllowedImages(string pathAndQuery) => $"http://cdn.internal.test:{_images.Address.Port}{pathAndQuery}";
+
+    public static TheoryData<string> PrivateTargets => new()
+    {
+        "http://127.0.0.1:{trap}/cat.jpg",
+        "http://localhost:{trap}/cat.jpg",
+        "http://[::1]:{trap}/cat.jpg",
+        "http://10.0.0.1/cat.jpg",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://metadata.example.com/latest/meta-data/",
+        "http://images.example.com:{trap}/cat.jpg",
+        "http://[::ffff:127.0.0.1]:{trap}/cat.jpg",
+        "http://0.0.0.0:{trap}/cat.jpg",
+    };
+
+    [Theory]
+    [MemberData(nameof(PrivateTargets))]
+    public async Task PrivateAddress_IsRefusedWithoutConnecting(string template)
+    {
+        string url = template.Replace("{trap}", TrapPort.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        using HttpResponseMessage response = await EmbedAsync(url);
+        await ResponseAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "refused");
+        await Task.Delay(50);
+        Assert.Equal(0, Volatile.Read(ref _trapConnections));
+    }
+
+    [Fact]
+    public async Task RedirectFromAllowedServerToPrivateAddress_IsRefusedWithoutConnecting()
+    {
+        string target = Uri.EscapeDataString($"http://127.0.0.1:{TrapPort}/secret");
+        using HttpResponseMessage response = await EmbedAsync(AllowedImages($"/redirect?to={target}"));
+        await ResponseAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "refused");
+        Assert.Equal(1, _images.Hits.GetValueOrDefault("/redirect"));
+        Assert.Equal(0, Volatile.Read(ref _trapConnections));
+    }
+
+    [Fact]
+    public async Task RedirectToFileScheme_IsRefused()
+    {
+        using HttpResponseMessage response = await EmbedAsync(AllowedImages("/redirect?to=" + Uri.EscapeDataString("file:///etc/passwd")));
+        await ResponseAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "redirected to something that is not an http(s) URL");
+    }
+
+    [Fact]
+    public async Task AllowedHost_ServesImage_AndRedirectsWithinLimitAreFollowed()
+    {
+        string image = Path.GetFileName(TestPaths.DevFiles()[0]);
+        using HttpResponseMessage direct = await EmbedAsync(AllowedImages("/dev/" + image));
+        Assert.Equal(HttpStatusCode.OK, direct.StatusCode);
+        using HttpResponseMessage redirected = await EmbedAsync(AllowedImages("/redirect?to=" + Uri.EscapeDataString("/dev/" + image)));
+        Assert.Equal(HttpStatusCode.OK, redirected.StatusCode);
+    }
+
+    [Fact]
+    public async Task TooManyRedirects_Returns502()
+    {
+        using HttpResponseMessage response = await EmbedAsync(AllowedImages("/loop/0"));
+        await ResponseAssert.ErrorAsync(response, HttpStatusCode.BadGateway, "Too many redirects");
+        Assert.Equal(4, Enumerable.Range(0, 10).Count(i => _images.Hits.ContainsKey($"/loop/{i}")));
+    }
+
+    [Fact]
+    public async Task RemoteErrorStatus_Returns502()
+    {
+        using HttpResponseMessage response = await EmbedAsync(AllowedImages("/status/404"));
+        await ResponseAssert.ErrorAsync(response, HttpStatusCode.BadGateway, "answered 404");
+    }
+
+    [Fact]
+    public async Task RemoteTooSlow_Returns504NamingTheSetting()
+    {
+        using HttpResponseMessage response = await EmbedAsync(AllowedImages("/slow"));
+        await ResponseAssert.ErrorAsync(response, HttpStatusCode.GatewayTimeout, "1500 ms (Imaging:FetchTimeoutMs)");
+    }
+
+    [Fact]
+    public async Task RemoteBodyOverLimit_Returns413()
+    {
+        using HttpResponseMessage response = await EmbedAsync(AllowedImages("/endless"));
+        await ResponseAssert.ErrorAsync(response, HttpStatusCode.RequestEntityTooLarge, "1,000,000 bytes");
+    }
+
+    [Fact]
+    public async Task UploadOverLimit_Returns413OnEveryRoute()
+    {
+        byte[] big = new byte[1_200_000];
+        File.ReadAllBytes(TestPaths.DevFiles()[0]).CopyTo(big, 0);
+        using HttpResponseMessage dataUri = await _service.Client.PostAsync("/api/ai/embeddings",
+            new StringContent(JsonSerializer.Serialize(new { image = "data:image/jpeg;base64," + Convert.ToBase64String(big) }), Encoding.UTF8, "application/json"));
+        await ResponseAssert.ErrorAsync(dataUri, HttpStatusCode.RequestEntityTooLarge);
+        using var form = new MultipartFormDataContent { { new ByteArrayContent(big), "image", "big.jpg" } };
+        using HttpResponseMessage multipart = await _service.Client.PostAsync("/api/ai/embeddings", form);
+        await ResponseAssert.ErrorAsync(multipart, HttpStatusCode.RequestEntityTooLarge);
+        using var raw = new ByteArrayContent(big);
+        raw.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("image/jpeg");
+        using HttpResponseMessage rawResponse = await _service.Client.PostAsync("/api/ai/embeddings", raw);
+        await ResponseAssert.ErrorAsync(rawResponse, HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    private Task<HttpResponseMessage> EmbedAsync(string url) =>
+        _service.Client.PostAsync("/api/ai/embeddings", new StringContent(JsonSerializer.Serialize(new { image = url }), Encoding.UTF8, "application/json")).DefaultTimeout();
+
+    private async Task AcceptLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                using TcpClient client = await _trap.AcceptTcpClientAsync();
+                Interlocked.Increment(ref _trapConnections);
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+}
