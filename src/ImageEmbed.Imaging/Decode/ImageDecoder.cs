@@ -12,6 +12,7 @@ namespace ImageEmbed.Imaging.Decode;
 /// </summary>
 public sealed class ImageDecoder
 {
+    private static readonly Lock s_diagnosis = new();
     private readonly ImagingOptions _options;
     private readonly string _loadOptions;
 
@@ -40,6 +41,32 @@ public sealed class ImageDecoder
         ImageFormat format = ImageSniffer.Detect(encoded)
             ?? throw new UnsupportedImageFormatException("The data is not a supported image: expected JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF.");
 
+        try
+        {
+            return Run(encoded, format, recipe, rgb);
+        }
+        catch (VipsException)
+        {
+            // libvips keeps one error buffer for the whole process: when images fail on several threads
+            // at once, their messages interleave. Failures are rare, so the failing image is decoded again
+            // alone, from a cleared buffer, to report its own error rather than a neighbour's.
+            lock (s_diagnosis)
+            {
+                VipsRuntime.ClearErrors();
+                try
+                {
+                    return Run(encoded, format, recipe, rgb);
+                }
+                catch (VipsException e)
+                {
+                    throw new ImageDecodeException($"The {FormatName(format)} image could not be decoded: {Clean(e)}", e);
+                }
+            }
+        }
+    }
+
+    private DecodedImage Run(ReadOnlySpan<byte> encoded, ImageFormat format, ImagePreprocessing recipe, Span<byte> rgb)
+    {
         var chain = new List<VipsImage>(10);
         try
         {
@@ -63,10 +90,6 @@ public sealed class ImageDecoder
                 throw new ImageDecodeException($"Internal resize produced {image.Width}x{image.Height}x{image.Bands}, expected {recipe.Width}x{recipe.Height}x3.");
             image.WriteToMemory(rgb);
             return info;
-        }
-        catch (VipsException e)
-        {
-            throw new ImageDecodeException($"The {FormatName(format)} image could not be decoded: {Clean(e)}", e);
         }
         finally
         {

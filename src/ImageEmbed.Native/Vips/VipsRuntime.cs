@@ -29,6 +29,13 @@ public static class VipsRuntime
         VipsInterop.ConcurrencySet(threads);
     }
 
+    /// <summary>Empties libvips' (process-wide) error buffer.</summary>
+    public static void ClearErrors()
+    {
+        EnsureStarted();
+        VipsInterop.ErrorClear();
+    }
+
     /// <summary>Bytes currently allocated by libvips' tracked allocator (pixel buffers).</summary>
     public static long TrackedMemory { get { EnsureStarted(); return (long)VipsInterop.TrackedGetMem(); } }
 

@@ -24,10 +24,11 @@ internal static class OpsEndpoints
         return Results.Ok(new { status = "ready", models = engine.Loaded.Select(m => m.Name).ToArray() });
     }
 
-    private static async Task WriteMetrics(HttpContext context, ServiceMetrics metrics, EmbeddingEngine engine)
+    private static IResult WriteMetrics(ServiceMetrics metrics, EmbeddingEngine engine)
     {
-        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-        await using var writer = new StreamWriter(context.Response.Body, leaveOpen: true);
+        // A few kilobytes: render to a string, then let the result write it asynchronously.
+        using var writer = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
         metrics.WriteTo(writer, engine);
+        return Results.Text(writer.ToString(), "text/plain; version=0.0.4; charset=utf-8");
     }
 }

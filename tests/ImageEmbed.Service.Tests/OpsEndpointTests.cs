@@ -1,0 +1,96 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ImageEmbed.Service.Auth;
+using ImageEmbed.Tests;
+
+namespace ImageEmbed.Service.Tests;
+
+public sealed class OpsEndpointTests(OpenServiceFixture fixture) : IClassFixture<OpenServiceFixture>
+{
+    private readonly ServiceServer _service = fixture.Service;
+
+    [Fact]
+    public async Task HealthAndReady_AreOpenAndReportState()
+    {
+        using HttpResponseMessage health = await _service.Anonymous.GetAsync("/healthz").DefaultTimeout();
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        JsonElement ready = await _service.Anonymous.GetFromJsonAsync<JsonElement>("/readyz").DefaultTimeout();
+        Assert.Equal("ready", ready.GetProperty("status").GetString());
+        Assert.Equal(["mobilenet-v2-140"], ready.GetProperty("models").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public async Task Metrics_AfterAnEmbedding_HasRequestCountsAndEveryStageHistogram()
+    {
+        string image = fixture.Images.Dev(Path.GetFileName(TestPaths.DevFiles()[0]));
+        Assert.Equal(HttpStatusCode.OK, (await _service.Client.PostAsync("/api/ai/embeddings", LoadTests.Json(new { image })).DefaultTimeout()).StatusCode);
+
+        string metrics = await _service.Anonymous.GetStringAsync("/metrics").DefaultTimeout();
+
+        Assert.Matches(@"imageembed_requests_total\{route=""/api/ai/embeddings"",method=""POST"",status=""200""\} [1-9]", metrics);
+        foreach (string stage in new[] { "fetch", "decode", "preprocess", "queue", "inference" })
+            Assert.Matches($@"imageembed_stage_duration_seconds_count\{{stage=""{stage}""\}} [1-9]", metrics);
+        Assert.Contains("imageembed_stage_duration_seconds_bucket{stage=\"inference\",le=\"+Inf\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("imageembed_queue_length{model=\"mobilenet-v2-140\"} 0", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OpenApi_DescribesTheRoutes()
+    {
+        JsonElement doc = await _service.Anonymous.GetFromJsonAsync<JsonElement>("/openapi.json").DefaultTimeout();
+        JsonElement paths = doc.GetProperty("paths");
+        foreach (string path in new[] { "/api/ai/embeddings", "/v1/embeddings", "/v1/models", "/healthz", "/readyz", "/metrics" })
+            Assert.True(paths.TryGetProperty(path, out _), path);
+    }
+
+    [Fact]
+    public async Task UnknownRoute_Returns404InTheErrorShape()
+    {
+        using HttpResponseMessage response = await _service.Client.GetAsync("/v2/nothing").DefaultTimeout();
+        await ResponseAssert.ErrorAsync(response, HttpStatusCode.NotFound, "No route GET /v2/nothing");
+    }
+}
+
+public sealed class ApiKeyStoreTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("imageembed-keys-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Load_NoKeysConfigured_GeneratesOneStoresOnlyItsHashAndKeepsIt()
+    {
+        ApiKeyStore store = ApiKeyStore.Load(new ServiceOptions(), _dir, out string? generated);
+
+        Assert.NotNull(generated);
+        Assert.True(store.IsValid(generated));
+        Assert.False(store.IsValid(generated + "x"));
+        string file = File.ReadAllText(Path.Combine(_dir, ApiKeyStore.FileName));
+        Assert.DoesNotContain(generated, file, StringComparison.Ordinal);
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_dir, ApiKeyStore.FileName)));
+
+        ApiKeyStore again = ApiKeyStore.Load(new ServiceOptions(), _dir, out string? second);
+        Assert.Null(second);
+        Assert.True(again.IsValid(generated));
+    }
+
+    [Fact]
+    public void Load_ConfiguredKeys_NoGenerationAndEachKeyWorks()
+    {
+        ApiKeyStore store = ApiKeyStore.Load(new ServiceOptions { ApiKeys = " alpha-key , beta-key " }, _dir, out string? generated);
+        Assert.Null(generated);
+        Assert.True(store.IsValid("alpha-key"));
+        Assert.True(store.IsValid("beta-key"));
+        Assert.False(store.IsValid(""));
+        Assert.False(File.Exists(Path.Combine(_dir, ApiKeyStore.FileName)));
+    }
+
+    [Fact]
+    public async Task NoAuthFlag_OpensTheApi()
+    {
+        await using ServiceServer service = await ServiceServer.StartAsync(new Dictionary<string, string?> { ["Service:ApiKeys"] = "" }, null, ServiceHost.NoAuthFlag);
+        using HttpResponseMessage response = await service.Anonymous.GetAsync("/v1/models").DefaultTimeout();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+}
