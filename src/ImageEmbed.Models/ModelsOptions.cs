@@ -22,8 +22,12 @@ public sealed class ModelsOptions
     /// <summary>Most images run through the model at once. Defaults to 8 (see docs/BENCHMARKS.md).</summary>
     public int MaxBatchSize { get; set; } = 8;
 
-    /// <summary>Longest wait, in milliseconds, for more images to fill a batch once one is waiting. Defaults to 5; 0 = run whatever is queued.</summary>
-    public int MaxBatchDelayMs { get; set; } = 5;
+    /// <summary>
+    /// Longest wait, in milliseconds, for more images to fill a batch once one is waiting. Defaults to 0:
+    /// run whatever is queued at once. Batches still form under load, from the requests that arrived while
+    /// the previous batch ran; on a CPU-bound machine waiting only adds latency (docs/BENCHMARKS.md).
+    /// </summary>
+    public int MaxBatchDelayMs { get; set; }
 
     /// <summary>Images that may wait for inference per model; beyond that requests are refused as overloaded. Defaults to 256.</summary>
     public int QueueCapacity { get; set; } = 256;

@@ -19,18 +19,24 @@ internal static class BenchCommand
     private static readonly OptionSpec Images = new("images", "i", "DIR", "Folder of sample images (required), e.g. ../shared/images/dev.");
     private static readonly OptionSpec Seconds = new("seconds", "s", "N", "Seconds to spend on each measurement (default 5).");
     private static readonly OptionSpec Batches = new("batch-sizes", "b", "LIST", "Batch sizes for the inference rows, comma-separated (default 1,8,32).");
+    private static readonly OptionSpec Server = new("server", null, "URL", "Also measure a running service end to end over HTTP (e.g. http://127.0.0.1:8080).");
+    private static readonly OptionSpec Key = new("key", "k", "KEY", "API key for --server (default: the first of IMAGEEMBED_API_KEYS).");
+    private static readonly OptionSpec Concurrency = new("concurrency", "c", "LIST", "Concurrent HTTP clients for the --server rows, comma-separated (default 1,8,32).");
 
     public static readonly CommandSpec Spec = new(
         "bench",
         "Measure decode+preprocess, bare ONNX Runtime inference, engine inference and end-to-end embedding, and print a Markdown report.",
-        "bench --images DIR [--model NAME] [--seconds N] [--batch-sizes 1,8,32]",
-        [Model, Images, Seconds, Batches],
+        "bench --images DIR [--model NAME] [--seconds N] [--batch-sizes 1,8,32] [--server URL [--key KEY] [--concurrency 1,8,32]]",
+        [Model, Images, Seconds, Batches, Server, Key, Concurrency],
         """
         Rows: decode+preprocess per image (one thread, the sample images and a 24-megapixel JPEG made
         from one of them); inference images/s for each batch size, first with the bare ONNX Runtime
         session on ready-made tensors (the ceiling), then through the engine's encoder (adds the copy
         and L2 normalization); end-to-end images/s of the 'embed' pipeline (read, decode in parallel,
-        micro-batched inference) over the sample images. Numbers go to stdout; progress to stderr.
+        micro-batched inference) over the sample images. With --server: POST /api/ai/embeddings with
+        each sample image as a raw body, from N concurrent clients, giving images/s, p50/p99 latency and
+        the ratio to the in-process pipeline measured in the same run (bench/run.sh starts a server for
+        this). Numbers go to stdout; progress to stderr.
         """);
 
     public static async Task<int> RunAsync(ParsedArgs args, CancellationToken ct)
@@ -39,7 +45,8 @@ internal static class BenchCommand
         List<string> files = InputFiles.Expand([dir]);
         if (files.Count == 0) throw new UsageException($"No image files in {dir}.");
         double seconds = args.GetInt("seconds", 5, 1, 600);
-        int[] batchSizes = (args.Get("batch-sizes") ?? "1,8,32").Split(',').Select(s => int.TryParse(s, CultureInfo.InvariantCulture, out int b) && b is > 0 and <= 256 ? b : throw new UsageException($"Bad batch size '{s}'.")).ToArray();
+        int[] batchSizes = ParseList(args.Get("batch-sizes") ?? "1,8,32", "batch size");
+        int[] concurrencies = ParseList(args.Get("concurrency") ?? "1,8,32", "concurrency");
 
         ModelsOptions models = Settings.Models();
         models.MaxBatchSize = Math.Max(models.MaxBatchSize, batchSizes.Max());
@@ -122,12 +129,29 @@ internal static class BenchCommand
                 Interlocked.Increment(ref done);
             });
         }
-        report.Add($"| end-to-end embed pipeline, sample images (images/s) | {done / clock.Elapsed.TotalSeconds:F1} |");
+        double pipelineRate = done / clock.Elapsed.TotalSeconds;
+        report.Add($"| end-to-end embed pipeline, sample images (images/s) | {pipelineRate:F1} |");
+
+        // 5. The HTTP service, end to end, while this process's engine is idle.
+        if (args.Get("server") is string server)
+        {
+            string key = args.Get("key") ?? Environment.GetEnvironmentVariable("IMAGEEMBED_API_KEYS")?.Split(',')[0]
+                ?? throw new UsageException("--server needs --key KEY (or IMAGEEMBED_API_KEYS).");
+            foreach (int c in concurrencies)
+            {
+                Console.Error.WriteLine($"bench: HTTP, concurrency {c}");
+                (double rate, double p50, double p99) = await HttpLoad.RunAsync(new Uri(server), key, good, c, seconds, ct);
+                report.Add($"| HTTP POST /api/ai/embeddings, concurrency {c} (images/s; p50 / p99 ms; % of in-process pipeline) | {rate:F1}; {p50:F0} / {p99:F0}; {100 * rate / pipelineRate:F0}% |");
+            }
+        }
         report.Add($"| peak working set (MB) | {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024} |");
 
         Console.WriteLine(string.Join(Environment.NewLine, report));
         return 0;
     }
+
+    private static int[] ParseList(string list, string what) =>
+        list.Split(',').Select(s => int.TryParse(s, CultureInfo.InvariantCulture, out int v) && v is > 0 and <= 256 ? v : throw new UsageException($"Bad {what} '{s}'.")).ToArray();
 
     private static double Throughput(int batch, double seconds, Action run)
     {
@@ -142,7 +166,7 @@ internal static class BenchCommand
         return runs * batch / clock.Elapsed.TotalSeconds;
     }
 
-    private static double Percentile(List<double> values, double p)
+    internal static double Percentile(List<double> values, double p)
     {
         var sorted = values.Order().ToArray();
         return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
