@@ -100,27 +100,15 @@ public sealed class UrlFetcher : IDisposable
 
     private async Task<byte[]> ReadCappedAsync(HttpResponseMessage response, CancellationToken ct)
     {
-        long max = _options.MaxBytes;
-        if (response.Content.Headers.ContentLength is long declared && declared > max)
-            throw new ImagePayloadTooLargeException($"The image is {declared:N0} bytes; the limit is {max:N0} (IMAGEEMBED_MAX_BYTES).");
         await using Stream body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        var buffer = new MemoryStream();
-        byte[] chunk = new byte[81920];
         try
         {
-            int read;
-            while ((read = await body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
-            {
-                if (buffer.Length + read > max)
-                    throw new ImagePayloadTooLargeException($"The image is larger than the limit of {max:N0} bytes (IMAGEEMBED_MAX_BYTES).");
-                buffer.Write(chunk, 0, read);
-            }
+            return await CappedReader.ReadAsync(body, response.Content.Headers.ContentLength, _options.MaxBytes, ct).ConfigureAwait(false);
         }
         catch (IOException e) when (!ct.IsCancellationRequested)
         {
             throw new ImageFetchException($"The image download broke off: {e.Message}", e);
         }
-        return buffer.ToArray();
     }
 
     /// <summary>Resolves, checks, then connects to the checked address itself: the only path to a socket.</summary>

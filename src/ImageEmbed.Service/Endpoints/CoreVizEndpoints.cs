@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ImageEmbed.Imaging;
+using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Models;
 using ImageEmbed.Service.Errors;
 using Microsoft.Net.Http.Headers;
@@ -16,7 +17,7 @@ internal static class CoreVizEndpoints
             .WithSummary("Embed one image (JSON with an http(s) URL or data URI; multipart field 'image'; or a raw image/* body).")
             .WithDescription("Content types: application/json {\"image\", \"model\"}; multipart/form-data with a file field 'image' (+ 'model'); or a raw image/* body with ?model=. The format is always recognised from the bytes.")
             .Produces<CoreVizResponse>()
-            .Produces(400).Produces(401).Produces(413).Produces(422).Produces(429).Produces(502).Produces(503).Produces(504);
+            .ProducesApiErrors();
     }
 
     /// <summary>The response: the unit vector, its length, and the model that made it.</summary>
@@ -40,16 +41,15 @@ internal static class CoreVizEndpoints
             IFormFile file = form.Files.GetFile("image") ?? throw ApiException.BadRequest("Missing file field 'image' in the multipart form.", "image");
             string? model = form["model"].ToString() is { Length: > 0 } m ? m : null;
             await embedder.Engine.LoadAsync(model);
-            if (file.Length > imaging.MaxBytes) throw new Imaging.Intake.ImagePayloadTooLargeException($"The image is {file.Length:N0} bytes; the limit is {imaging.MaxBytes:N0} (IMAGEEMBED_MAX_BYTES).");
-            byte[] bytes = new byte[file.Length];
-            await using (Stream s = file.OpenReadStream()) await s.ReadExactlyAsync(bytes, ct);
+            byte[] bytes;
+            await using (Stream s = file.OpenReadStream()) bytes = await CappedReader.ReadAsync(s, file.Length, imaging.MaxBytes, ct);
             embedding = await embedder.EmbedBytesAsync(bytes, model, ct);
         }
         else if (mediaType.StartsWith("image/", StringComparison.Ordinal) || mediaType == "application/octet-stream")
         {
             string? model = request.Query["model"].ToString() is { Length: > 0 } m ? m : null;
             await embedder.Engine.LoadAsync(model);
-            byte[] bytes = await RequestBody.ReadBytesAsync(request, imaging.MaxBytes, ct);
+            byte[] bytes = await CappedReader.ReadAsync(request.Body, request.ContentLength, imaging.MaxBytes, ct);
             embedding = await embedder.EmbedBytesAsync(bytes, model, ct);
         }
         else

@@ -17,7 +17,7 @@ internal static class OpenAiEndpoints
             .WithSummary("OpenAI-style embeddings for images (URLs, data URIs, bytes) and, with CLIP-family models, text.")
             .WithDescription("Body: {\"input\": string | string[] | [{\"image\"} | {\"text\"}] | image bytes as [0..255], \"model\", \"encoding_format\": float|base64, \"dimensions\", \"modality\": image|text}.")
             .Produces<OpenAiResponse>()
-            .Produces(400).Produces(401).Produces(413).Produces(422).Produces(429).Produces(502).Produces(503).Produces(504);
+            .ProducesApiErrors();
         app.MapGet("/v1/models", ListModels)
             .WithName("ListModels")
             .WithSummary("Installed models: id, dimensions, modalities.")

@@ -32,19 +32,14 @@ internal static class RequestBody
         !obj.TryGetProperty(name, out JsonElement value) || value.ValueKind == JsonValueKind.Null ? null
         : value.ValueKind == JsonValueKind.String ? value.GetString()
         : throw ApiException.BadRequest($"Field '{name}' must be a string.", name);
+}
 
-    /// <summary>Reads a raw body up to <paramref name="maxBytes"/>.</summary>
-    public static async Task<byte[]> ReadBytesAsync(HttpRequest request, long maxBytes, CancellationToken ct)
+internal static class EndpointMetadata
+{
+    /// <summary>The error statuses every embedding route can answer, for the OpenAPI document.</summary>
+    public static RouteHandlerBuilder ProducesApiErrors(this RouteHandlerBuilder builder)
     {
-        if (request.ContentLength > maxBytes) throw new Imaging.Intake.ImagePayloadTooLargeException($"The image is {request.ContentLength:N0} bytes; the limit is {maxBytes:N0} (IMAGEEMBED_MAX_BYTES).");
-        using var buffer = new MemoryStream();
-        byte[] chunk = new byte[81920];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > maxBytes) throw new Imaging.Intake.ImagePayloadTooLargeException($"The image is larger than the limit of {maxBytes:N0} bytes (IMAGEEMBED_MAX_BYTES).");
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
+        foreach (int status in new[] { 400, 401, 413, 415, 422, 429, 502, 503, 504 }) builder.Produces(status);
+        return builder;
     }
 }
