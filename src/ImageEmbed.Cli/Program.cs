@@ -49,7 +49,7 @@ internal static class Program
             return spec.Name switch
             {
                 "embed" => await EmbedCommand.RunAsync(parsed, cancel.Token),
-                "models" => ModelsCommand.Run(parsed),
+                "models" => await ModelsCommand.RunAsync(parsed, cancel.Token),
                 "bench" => await BenchCommand.RunAsync(parsed, cancel.Token),
                 _ => throw new UsageException($"Unknown command '{args[0]}'."),
             };

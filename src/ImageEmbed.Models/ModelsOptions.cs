@@ -32,6 +32,12 @@ public sealed class ModelsOptions
     /// <summary>Images that may wait for inference per model; beyond that requests are refused as overloaded. Defaults to 256.</summary>
     public int QueueCapacity { get; set; } = 256;
 
+    /// <summary>
+    /// Base URL that replaces <c>https://huggingface.co</c> in catalog download URLs (<c>IMAGEEMBED_MODEL_MIRROR</c>),
+    /// for sites with an internal mirror. Empty = download from the original host.
+    /// </summary>
+    public string Mirror { get; set; } = "";
+
     /// <summary>Check each model file's sha256 against its manifest when loading it. Defaults to true.</summary>
     public bool VerifyChecksums { get; set; } = true;
 

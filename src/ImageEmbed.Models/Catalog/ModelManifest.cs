@@ -32,6 +32,9 @@ public sealed record ModelManifest
     /// <summary>The text tower of a CLIP-family model; null for image-only models.</summary>
     public TextEncoderSpec? Text { get; init; }
 
+    /// <summary>Files to fetch for <c>imageembed models pull</c>, each with its size and sha256. Empty for models installed by other means.</summary>
+    public IReadOnlyList<DownloadSpec> Downloads { get; init; } = [];
+
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -51,7 +54,29 @@ public sealed record ModelManifest
         if (string.IsNullOrWhiteSpace(Image.File) || string.IsNullOrWhiteSpace(Image.Input) || string.IsNullOrWhiteSpace(Image.Output))
             yield return $"{owner}: image.file, image.input and image.output are required.";
         foreach (string p in Image.Preprocessing.Validate(owner)) yield return p;
+        foreach (DownloadSpec d in Downloads)
+        {
+            if (d.Path.Length == 0 || d.Path.StartsWith('/') || d.Path.Split('/').Any(part => part is "" or "." or ".."))
+                yield return $"{owner}: download path '{d.Path}' must be relative, inside the model folder.";
+            if (!d.Url.StartsWith("https://", StringComparison.Ordinal)) yield return $"{owner}: download URL '{d.Url}' must be https.";
+            if (d.Sha256.Length != 64) yield return $"{owner}: download '{d.Path}' needs a 64-hex-digit sha256.";
+        }
     }
+}
+
+/// <summary>One file of a model: where it goes in the model folder, where it comes from, and what it must hash to.</summary>
+public sealed record DownloadSpec
+{
+    /// <summary>Path inside the model folder, with '/' separators.</summary>
+    public required string Path { get; init; }
+
+    /// <summary>Absolute https URL, pinned to a revision.</summary>
+    public required string Url { get; init; }
+
+    public required long Size { get; init; }
+
+    /// <summary>Lower-case hex sha256 of the file.</summary>
+    public required string Sha256 { get; init; }
 }
 
 /// <summary>The image tower: an ONNX file taking one float image tensor and giving one embedding per image.</summary>

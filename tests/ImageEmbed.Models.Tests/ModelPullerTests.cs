@@ -1,0 +1,143 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using ImageEmbed.Imaging;
+using ImageEmbed.Models.Catalog;
+using ImageEmbed.Tests;
+
+namespace ImageEmbed.Models.Tests;
+
+/// <summary>
+/// <c>models pull</c> against a local mirror (the hub cannot be reached from here): resume after a
+/// broken download, checksum refusal, a clear message when offline, and an atomic install.
+/// </summary>
+public sealed class ModelPullerTests : IDisposable
+{
+    private readonly string _models = Directory.CreateTempSubdirectory("imageembed-pull-").FullName;
+    private readonly byte[] _onnx = File.ReadAllBytes(TestPaths.MobileNetOnnx);
+
+    public void Dispose() => Directory.Delete(_models, recursive: true);
+
+    private ModelManifest Manifest(string sha256) => ModelCatalog.MobileNetV2_140 with
+    {
+        Name = "mirrored",
+        Downloads = [new DownloadSpec { Path = "model.onnx", Url = "https://huggingface.co/test/mobilenet/resolve/0123abcd/model.onnx", Size = _onnx.Length, Sha256 = sha256 }],
+    };
+
+    [Fact]
+    public async Task Pull_BrokenThenResumed_InstallsAWorkingModel()
+    {
+        using var server = new MirrorServer(_onnx, breakFirstAfter: 5_000_000);
+        using var http = new HttpClient();
+        var puller = new ModelPuller(http, _models, server.Url);
+        ModelManifest manifest = Manifest(Convert.ToHexStringLower(SHA256.HashData(_onnx)));
+
+        var broken = await Assert.ThrowsAsync<ModelDownloadException>(() => puller.PullAsync(manifest, false, null, default)).DefaultTimeout();
+        Assert.Contains("Run the pull again to resume", broken.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_models, "mirrored")));
+
+        var reports = new List<PullProgress>();
+        string installed = await puller.PullAsync(manifest, false, new Progress<PullProgress>(reports.Add), default).DefaultTimeout();
+
+        Assert.Equal("bytes=5000000-", server.RangesSeen.Last());
+        Assert.Equal(_onnx, File.ReadAllBytes(Path.Combine(installed, "model.onnx")));
+        Assert.False(Directory.Exists(Path.Combine(_models, ".staging", "mirrored")));
+        await using var engine = new EmbeddingEngine(new ModelsOptions { Directory = _models, DefaultModel = "mirrored" }, new ImagingOptions());
+        ImageEmbedding e = await engine.EmbedImageAsync(File.ReadAllBytes(TestPaths.DevFiles()[0]), null).DefaultTimeout();
+        Assert.Equal(1792, e.Dimensions);
+    }
+
+    [Fact]
+    public async Task Pull_ChecksumMismatch_RefusesAndInstallsNothing()
+    {
+        using var server = new MirrorServer(_onnx);
+        using var http = new HttpClient();
+        var puller = new ModelPuller(http, _models, server.Url);
+
+        var e = await Assert.ThrowsAsync<ModelDownloadException>(() => puller.PullAsync(Manifest(new string('a', 64)), false, null, default)).DefaultTimeout();
+
+        Assert.Contains("the catalog says aaaa", e.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_models, "mirrored")));
+        Assert.False(File.Exists(Path.Combine(_models, ".staging", "mirrored", "model.onnx")));
+    }
+
+    [Fact]
+    public async Task Pull_Unreachable_SaysHowToInstallByHand()
+    {
+        using var http = new HttpClient();
+        var puller = new ModelPuller(http, _models, $"http://127.0.0.1:{MirrorServer.FreePort()}");
+
+        var e = await Assert.ThrowsAsync<ModelDownloadException>(() => puller.PullAsync(Manifest(new string('a', 64)), false, null, default)).DefaultTimeout();
+
+        Assert.Contains("install it by hand", e.Message, StringComparison.Ordinal);
+        Assert.Contains("IMAGEEMBED_MODEL_MIRROR", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A file server on loopback standing in for the model hub; honours Range, and can break off once.</summary>
+    private sealed class MirrorServer : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private readonly byte[] _file;
+        private int _breakAfter;
+
+        public MirrorServer(byte[] file, int breakFirstAfter = 0)
+        {
+            _file = file;
+            _breakAfter = breakFirstAfter;
+            Url = $"http://127.0.0.1:{FreePort()}";
+            _listener.Prefixes.Add(Url + "/");
+            _listener.Start();
+            _ = ServeAsync();
+        }
+
+        public string Url { get; }
+        public List<string> RangesSeen { get; } = [];
+
+        public static int FreePort()
+        {
+            var probe = new TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            int port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            return port;
+        }
+
+        private async Task ServeAsync()
+        {
+            while (_listener.IsListening)
+            {
+                HttpListenerContext context;
+                try { context = await _listener.GetContextAsync(); }
+                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException) { return; }
+                string? range = context.Request.Headers["Range"];
+                int from = 0;
+                if (range is not null)
+                {
+                    lock (RangesSeen) RangesSeen.Add(range);
+                    from = int.Parse(range["bytes=".Length..range.IndexOf('-')], System.Globalization.CultureInfo.InvariantCulture);
+                    context.Response.StatusCode = 206;
+                    context.Response.AddHeader("Content-Range", $"bytes {from}-{_file.Length - 1}/{_file.Length}");
+                }
+                context.Response.ContentLength64 = _file.Length - from;
+                try
+                {
+                    int breakAfter = Interlocked.Exchange(ref _breakAfter, 0);
+                    if (breakAfter > 0)
+                    {
+                        await context.Response.OutputStream.WriteAsync(_file.AsMemory(from, breakAfter));
+                        await context.Response.OutputStream.FlushAsync();
+                        context.Response.Abort(); // the connection drops mid-file
+                        continue;
+                    }
+                    await context.Response.OutputStream.WriteAsync(_file.AsMemory(from));
+                    context.Response.Close();
+                }
+                catch (HttpListenerException)
+                {
+                }
+            }
+        }
+
+        public void Dispose() => _listener.Close();
+    }
+}
