@@ -10,7 +10,7 @@ public static class EnvironmentSettings
     [
         ("IMAGEEMBED_DATA_DIR", "DataDirectory", "data folder (keys, collections); default ~/.imageembed"),
         ("IMAGEEMBED_MODELS_DIR", "Models:Directory", "models folder; default $IMAGEEMBED_DATA_DIR/models"),
-        ("IMAGEEMBED_DEFAULT_MODEL", "Models:DefaultModel", "what the model name 'default' means"),
+        ("IMAGEEMBED_DEFAULT_MODEL", "Models:DefaultModel", "what the model name 'default' means; unset = clip-vit-b32 if installed, else mobilenet-v2-140"),
         ("IMAGEEMBED_MODEL_ALIASES", "Models:Aliases", "extra model names, NAME=TARGET[,NAME=TARGET...]"),
         ("IMAGEEMBED_MODEL_MIRROR", "Models:Mirror", "base URL replacing https://huggingface.co in model downloads"),
         ("IMAGEEMBED_INTRA_OP_THREADS", "Models:IntraOpThreads", "ONNX Runtime threads per batch; 0 = one per core"),

@@ -6,8 +6,12 @@ public sealed class ModelsOptions
     /// <summary>Folder holding one sub-folder per model (<c>IMAGEEMBED_MODELS_DIR</c>). Required.</summary>
     public string Directory { get; set; } = "";
 
-    /// <summary>The model the name <c>default</c> stands for (<c>IMAGEEMBED_DEFAULT_MODEL</c>). Defaults to <c>mobilenet-v2-140</c>.</summary>
-    public string DefaultModel { get; set; } = "mobilenet-v2-140";
+    /// <summary>
+    /// The model the name <c>default</c> stands for (<c>IMAGEEMBED_DEFAULT_MODEL</c>). Empty (the default) means:
+    /// the catalog's recommended model (<c>clip-vit-b32</c>) when it is installed, else <c>mobilenet-v2-140</c>,
+    /// else the first installed model.
+    /// </summary>
+    public string DefaultModel { get; set; } = "";
 
     /// <summary>
     /// Extra names for models, <c>NAME=TARGET</c> pairs separated by commas (<c>IMAGEEMBED_MODEL_ALIASES</c>).
@@ -45,7 +49,6 @@ public sealed class ModelsOptions
     public IEnumerable<string> Validate()
     {
         if (string.IsNullOrWhiteSpace(Directory)) yield return "Models:Directory (IMAGEEMBED_MODELS_DIR) must be set.";
-        if (string.IsNullOrWhiteSpace(DefaultModel)) yield return "Models:DefaultModel (IMAGEEMBED_DEFAULT_MODEL) must name a model.";
         foreach (string pair in Aliases.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             if (pair.Split('=') is not [{ Length: > 0 }, { Length: > 0 }])
                 yield return $"Models:Aliases entries must be NAME=TARGET (was '{pair}').";

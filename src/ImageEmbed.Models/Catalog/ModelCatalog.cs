@@ -38,10 +38,72 @@ public static class ModelCatalog
         },
     };
 
+    /// <summary>CLIP's image recipe (Hugging Face CLIPImageProcessor): shortest side to 224, bicubic, centre crop, CLIP mean/std, NCHW.</summary>
+    private static readonly ImagePreprocessing ClipPreprocessing = new()
+    {
+        Width = 224,
+        Height = 224,
+        Resize = ResizeMode.ShortestSideCenterCrop,
+        Kernel = "cubic", // PIL's bicubic (a = -0.5) is libvips' cubic (Catmull-Rom)
+        Scale = 1f / 255f,
+        Mean = [0.48145466f, 0.4578275f, 0.40821073f],
+        Std = [0.26862954f, 0.26130258f, 0.27577711f],
+        Layout = TensorLayout.Nchw,
+    };
+
+    /// <summary>
+    /// OpenAI CLIP ViT-B/32 (512-d), the transformers.js ONNX export <c>Xenova/clip-vit-base-patch32</c>, fp32 towers.
+    /// The recommended model: images and text in one space, the most widely used CLIP, 606 MB.
+    /// </summary>
+    public static readonly ModelManifest ClipVitB32 = Clip(
+        "clip-vit-b32", "OpenAI CLIP ViT-B/32: image and text embeddings in one space (text search, zero-shot tagging).",
+        "Xenova/clip-vit-base-patch32", "d15189d7028b43f1d3e65039190477f6af591c2a",
+        vision: ("onnx/vision_model.onnx", 351_685_709, "fd6e1402a588279d1723c7534d4bcba5bc0b14b47dfab0e46f8c47b8270d7d40"),
+        text: ("onnx/text_model.onnx", 254_058_553, "3f6571f5bad13a97c469c1622e1cfc4d9aef78b79fdbfcff804ca357bfada8cc"),
+        tokenizer: (2_224_119, "f7f3b7af117d467b58374797691a6438d3e6b9e9cef800dfd5dced7f697a90cd"));
+
+    /// <summary>CLIP ViT-B/32 with 8-bit quantized towers (153 MB instead of 606 MB), same space as <see cref="ClipVitB32"/> up to quantization error.</summary>
+    public static readonly ModelManifest ClipVitB32Q8 = Clip(
+        "clip-vit-b32-q8", "OpenAI CLIP ViT-B/32, 8-bit quantized towers: a quarter of the download, slightly lower fidelity.",
+        "Xenova/clip-vit-base-patch32", "d15189d7028b43f1d3e65039190477f6af591c2a",
+        vision: ("onnx/vision_model_quantized.onnx", 89_117_001, "583fd1110a514667812fee7d684952aaf82a99b959760c8d7dca7e0ab9839299"),
+        text: ("onnx/text_model_quantized.onnx", 64_504_507, "73baab855d406190da9faa498cfedf65f15cf309f4cc7385b7b032e6d08e5c3a"),
+        tokenizer: (2_224_119, "f7f3b7af117d467b58374797691a6438d3e6b9e9cef800dfd5dced7f697a90cd"));
+
+    /// <summary>OpenAI CLIP ViT-B/16 (512-d): finer patches, better retrieval, about 4x the image compute of B/32.</summary>
+    public static readonly ModelManifest ClipVitB16 = Clip(
+        "clip-vit-b16", "OpenAI CLIP ViT-B/16: more accurate than B/32, about 4x slower per image.",
+        "Xenova/clip-vit-base-patch16", "342fdf2f67aded64d138ff074745fb4a5d2bba5f",
+        vision: ("onnx/vision_model.onnx", 345_060_583, "b5170b47c0ecc667c9af5b42ed460c341377706d1466d177798c65fe49ea1e6b"),
+        text: ("onnx/text_model.onnx", 254_058_553, "19f40c7988af119fc50dabfe8015da8595c0372000e2c1f1a6289e35930577aa"),
+        tokenizer: (2_224_081, "72ed5c96db5729294468543e4bc75fce14ca63f58e37300290189ba1c1e52b85"));
+
+    /// <summary>The model the name <c>default</c> means when <see cref="ModelsOptions.DefaultModel"/> is not set and it is installed.</summary>
+    public static string Recommended => ClipVitB32.Name;
+
     /// <summary>Every known model, by name.</summary>
     public static IReadOnlyDictionary<string, ModelManifest> Known { get; } =
-        new Dictionary<string, ModelManifest>(StringComparer.Ordinal)
+        new[] { ClipVitB32, ClipVitB32Q8, ClipVitB16, MobileNetV2_140 }.ToDictionary(m => m.Name, StringComparer.Ordinal);
+
+    private static ModelManifest Clip(string name, string description, string repo, string revision,
+        (string Path, long Size, string Sha256) vision, (string Path, long Size, string Sha256) text, (long Size, string Sha256) tokenizer)
+    {
+        string Url(string path) => $"https://huggingface.co/{repo}/resolve/{revision}/{path}";
+        return new ModelManifest
         {
-            [MobileNetV2_140.Name] = MobileNetV2_140,
+            Name = name,
+            Dimensions = 512,
+            Description = description,
+            License = "MIT (OpenAI CLIP weights)",
+            Source = $"huggingface.co/{repo} at {revision}",
+            Image = new ImageEncoderSpec { File = vision.Path, Sha256 = vision.Sha256, Size = vision.Size, Input = "pixel_values", Output = "image_embeds", Preprocessing = ClipPreprocessing },
+            Text = new TextEncoderSpec { File = text.Path, Sha256 = text.Sha256, Size = text.Size, InputIds = "input_ids", Output = "text_embeds", ContextLength = 77, Tokenizer = "tokenizer.json", LogitScale = 100f },
+            Downloads =
+            [
+                new DownloadSpec { Path = vision.Path, Url = Url(vision.Path), Size = vision.Size, Sha256 = vision.Sha256 },
+                new DownloadSpec { Path = text.Path, Url = Url(text.Path), Size = text.Size, Sha256 = text.Sha256 },
+                new DownloadSpec { Path = "tokenizer.json", Url = Url("tokenizer.json"), Size = tokenizer.Size, Sha256 = tokenizer.Sha256 },
+            ],
         };
+    }
 }

@@ -109,4 +109,16 @@ public sealed record TextEncoderSpec
 
     /// <summary>Folder or <c>tokenizer.json</c> path, relative to the model folder.</summary>
     public string Tokenizer { get; init; } = "tokenizer.json";
+
+    /// <summary>Multiplier on cosine similarity for zero-shot scores (CLIP: 100, the learned temperature).</summary>
+    public float LogitScale { get; init; } = 100f;
+
+    /// <summary>Added to scaled similarities before the sigmoid (SigLIP); 0 for CLIP.</summary>
+    public float LogitBias { get; init; }
+
+    /// <summary><c>softmax</c> over the labels (CLIP) or an independent <c>sigmoid</c> per label (SigLIP).</summary>
+    public string Scoring { get; init; } = "softmax";
+
+    /// <summary>Zero-shot prompt; <c>{label}</c> is replaced by each label.</summary>
+    public string PromptTemplate { get; init; } = "a photo of a {label}";
 }

@@ -19,13 +19,37 @@ public sealed class ModelRegistry(ModelsOptions options)
     public const string ManifestFileName = "imageembed.json";
 
     public string ModelsDirectory => options.Directory;
-    public string DefaultModel => options.DefaultModel;
+
+    private volatile string? _automaticDefault;
+
+    /// <summary>
+    /// What <c>default</c> means: the configured model, or the automatic choice (see <see cref="ModelsOptions.DefaultModel"/>),
+    /// which is worked out from the models folder once and kept until <see cref="Refresh"/>.
+    /// </summary>
+    public string DefaultModel
+    {
+        get
+        {
+            if (!string.IsNullOrWhiteSpace(options.DefaultModel)) return options.DefaultModel;
+            return _automaticDefault ??= ChooseDefault(ListInstalled());
+        }
+    }
+
+    /// <summary>Forgets the automatic default choice, after a model was installed or removed.</summary>
+    public void Refresh() => _automaticDefault = null;
+
+    private static string ChooseDefault(IReadOnlyList<InstalledModel> installed)
+    {
+        foreach (string preferred in new[] { ModelCatalog.Recommended, ModelCatalog.MobileNetV2_140.Name })
+            if (installed.Any(m => m.Name == preferred)) return preferred;
+        return installed.Count > 0 ? installed[0].Name : ModelCatalog.Recommended;
+    }
 
     /// <summary>The concrete model name for a request: null, empty and <c>default</c> mean the default model; aliases are followed.</summary>
     public string ResolveName(string? requested)
     {
         if (requested is not null && _aliases.TryGetValue(requested, out string? target)) requested = target;
-        return string.IsNullOrWhiteSpace(requested) || requested == DefaultAlias ? options.DefaultModel : requested;
+        return string.IsNullOrWhiteSpace(requested) || requested == DefaultAlias ? DefaultModel : requested;
     }
 
     /// <summary>Installed models, sorted by name. Folders that are not models are skipped.</summary>
