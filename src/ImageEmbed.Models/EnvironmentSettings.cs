@@ -13,6 +13,7 @@ public static class EnvironmentSettings
         ("IMAGEEMBED_DEFAULT_MODEL", "Models:DefaultModel", "what the model name 'default' means; unset = clip-vit-b32 if installed, else mobilenet-v2-140"),
         ("IMAGEEMBED_MODEL_ALIASES", "Models:Aliases", "extra model names, NAME=TARGET[,NAME=TARGET...]"),
         ("IMAGEEMBED_MODEL_MIRROR", "Models:Mirror", "base URL replacing https://huggingface.co in model downloads"),
+        ("IMAGEEMBED_AUTO_PULL", "Models:AutoPull", "first start with no model: try downloading the default (else build the offline one)"),
         ("IMAGEEMBED_INTRA_OP_THREADS", "Models:IntraOpThreads", "ONNX Runtime threads per batch; 0 = one per core"),
         ("IMAGEEMBED_MAX_BATCH_SIZE", "Models:MaxBatchSize", "most images per inference run"),
         ("IMAGEEMBED_MAX_BATCH_DELAY_MS", "Models:MaxBatchDelayMs", "longest wait to fill a batch"),

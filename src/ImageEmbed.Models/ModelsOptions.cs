@@ -42,6 +42,12 @@ public sealed class ModelsOptions
     /// </summary>
     public string Mirror { get; set; } = "";
 
+    /// <summary>
+    /// On first start with no model installed, try to download the default model (<c>IMAGEEMBED_AUTO_PULL</c>).
+    /// Defaults to true; when false, or when the download fails, the offline model is built from the bundled npm package.
+    /// </summary>
+    public bool AutoPull { get; set; } = true;
+
     /// <summary>Check each model file's sha256 against its manifest when loading it. Defaults to true.</summary>
     public bool VerifyChecksums { get; set; } = true;
 

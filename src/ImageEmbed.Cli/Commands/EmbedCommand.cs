@@ -3,6 +3,7 @@ using ImageEmbed.Cli.Infrastructure;
 using ImageEmbed.Imaging;
 using ImageEmbed.Imaging.Decode;
 using ImageEmbed.Models;
+using ImageEmbed.Models.Catalog;
 
 namespace ImageEmbed.Cli.Commands;
 
@@ -39,6 +40,7 @@ internal static class EmbedCommand
         ImagingOptions imaging = Settings.Imaging();
         ModelsOptions models = Settings.Models();
         await using var engine = new EmbeddingEngine(models, imaging);
+        await ModelBootstrapper.EnsureInstalledAsync(engine.Registry, models, message => Console.Error.WriteLine(message), cancellationToken).ConfigureAwait(false);
         LoadedModel model = await engine.LoadAsync(args.Get("model")).ConfigureAwait(false);
 
         string? outputPath = args.Get("output");

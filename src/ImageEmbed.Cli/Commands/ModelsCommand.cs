@@ -2,19 +2,21 @@ using System.Text.Json;
 using ImageEmbed.Cli.Infrastructure;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
+using ImageEmbed.Models.Import;
 
 namespace ImageEmbed.Cli.Commands;
 
-/// <summary><c>imageembed models list|info|pull</c>.</summary>
+/// <summary><c>imageembed models list|info|pull|import-tfjs</c>.</summary>
 internal static class ModelsCommand
 {
-    private static readonly OptionSpec Force = new("force", "f", null, "With pull: download again even if the model is installed.");
+    private static readonly OptionSpec Force = new("force", "f", null, "With pull or import-tfjs: replace the model if it is installed.");
+    private static readonly OptionSpec Name = new("name", "n", "NAME", "With import-tfjs: the name to install the model as (required).");
 
     public static readonly CommandSpec Spec = new(
         "models",
         "List, inspect and install models.",
-        "models list | models info NAME | models pull NAME [--force]",
-        [Force],
+        "models list | models info NAME | models pull NAME [--force] | models import-tfjs DIR --name NAME [--force]",
+        [Force, Name],
         """
         Subcommands:
           list        Installed models (in IMAGEEMBED_MODELS_DIR) and the catalog of known models.
@@ -22,6 +24,12 @@ internal static class ModelsCommand
           pull NAME   Download a catalog model: resumes an interrupted download, checks every file's
                       size and sha256, and installs the folder only when all of it is right.
                       IMAGEEMBED_MODEL_MIRROR points downloads at a mirror of huggingface.co.
+          import-tfjs DIR --name NAME
+                      Convert a TensorFlow.js graph model (model.json + shards, or the nsfwjs bundle)
+                      to ONNX and install it as NAME. 'mobilenet-v2-140' gets the catalog's recipe;
+                      other names a squash resize at the graph's input size, RGB/255, NHWC.
+                      On first start with no model, serve and embed do this themselves with the copy
+                      of npm nsfwjs@4.3.0 the build fetched (when the default cannot be pulled).
 
         To install a model by hand (an offline machine): create IMAGEEMBED_MODELS_DIR/NAME/, put the
         model's files there (the paths 'models info NAME' lists under downloads), and save the manifest
@@ -79,6 +87,21 @@ internal static class ModelsCommand
                     }
                 }
                 return 0;
+            case "import-tfjs":
+                if (args.Positionals.Count < 2) throw new UsageException("Give the TensorFlow.js model folder: imageembed models import-tfjs DIR --name NAME");
+                string installAs = args.Get("name") ?? throw new UsageException("Give the name to install it as: --name NAME");
+                if (!Directory.Exists(args.Positionals[1])) throw new UsageException($"No such folder: {args.Positionals[1]}");
+                try
+                {
+                    InstalledModel model = TfjsModelInstaller.Install(args.Positionals[1], installAs, options.Directory, args.Has("force"));
+                    Console.Error.WriteLine($"installed {model.Name} ({model.Manifest.Dimensions}-d) in {model.Directory}");
+                    return 0;
+                }
+                catch (TfjsImportException e)
+                {
+                    Console.Error.WriteLine($"error: {e.Message}");
+                    return 1;
+                }
             default:
                 throw new UsageException($"Unknown subcommand 'models {sub}'. See 'imageembed models --help'.");
         }

@@ -1,4 +1,5 @@
 using ImageEmbed.Models;
+using ImageEmbed.Models.Catalog;
 
 namespace ImageEmbed.Service.Hosting;
 
@@ -8,7 +9,7 @@ namespace ImageEmbed.Service.Hosting;
 /// On shutdown the host disposes the <see cref="EmbeddingEngine"/>, which drains queued work before
 /// freeing the sessions.
 /// </summary>
-internal sealed partial class ModelWarmupService(EmbeddingEngine engine, ILogger<ModelWarmupService> logger) : BackgroundService
+internal sealed partial class ModelWarmupService(EmbeddingEngine engine, ModelsOptions options, ILogger<ModelWarmupService> logger) : BackgroundService
 {
     private volatile bool _ready;
     private volatile string? _failure;
@@ -22,6 +23,7 @@ internal sealed partial class ModelWarmupService(EmbeddingEngine engine, ILogger
     {
         try
         {
+            await ModelBootstrapper.EnsureInstalledAsync(engine.Registry, options, message => Log.Bootstrap(logger, message), stoppingToken);
             LoadedModel model = await engine.LoadAsync(null).WaitAsync(stoppingToken);
             Log.Serving(logger, model.Name, model.Dimensions, engine.Registry.ModelsDirectory);
             if (model.Manifest.Text is null) Log.NoTextModel(logger, model.Name);
@@ -44,6 +46,9 @@ internal sealed partial class ModelWarmupService(EmbeddingEngine engine, ILogger
 
         [LoggerMessage(11, LogLevel.Warning, "Model '{Model}' is image-only: text embeddings and text search need a CLIP-family model (see 'imageembed models list').")]
         public static partial void NoTextModel(ILogger logger, string model);
+
+        [LoggerMessage(13, LogLevel.Warning, "{Message}")]
+        public static partial void Bootstrap(ILogger logger, string message);
 
         [LoggerMessage(12, LogLevel.Error, "The default model could not be loaded: {Message}")]
         public static partial void LoadFailed(ILogger logger, string message);

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ImageEmbed.Tests;
+
+namespace ImageEmbed.Service.Tests;
+
+/// <summary>
+/// What a new user does: clone the repository into an empty folder (no ../shared beside it, no models
+/// directory), run <c>./imageembed serve</c> with a key, and send the seed's request with a dev photo as
+/// a data URI. The service must build itself, build its offline model from the npm package, and answer.
+/// </summary>
+public sealed class FreshCloneTests
+{
+    [Fact]
+    public async Task FreshClone_ServeWithoutSharedOrModels_AnswersWithA1792dUnitVector()
+    {
+        string root = Directory.CreateTempSubdirectory("imageembed-fresh-").FullName;
+        string clone = Path.Combine(root, "imageembed");
+        Process? server = null;
+        try
+        {
+            Assert.Equal(0, await RunAsync("git", ["clone", "--quiet", TestPaths.RepoRoot, clone], root));
+            Assert.False(Directory.Exists(Path.Combine(root, "shared")));
+
+            int port = FreePort();
+            var start = new ProcessStartInfo(Path.Combine(clone, "imageembed")) { WorkingDirectory = clone, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string arg in new[] { "serve", "--urls", $"http://127.0.0.1:{port}" }) start.ArgumentList.Add(arg);
+            foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("IMAGEEMBED_", StringComparison.Ordinal)).ToArray()) start.Environment.Remove(key);
+            start.Environment["IMAGEEMBED_API_KEYS"] = "fresh-clone-key";
+            start.Environment["IMAGEEMBED_DATA_DIR"] = Path.Combine(root, "data");
+            start.Environment["IMAGEEMBED_AUTO_PULL"] = "false"; // no hub from here: go straight to the offline model
+            server = Process.Start(start)!;
+            var log = new System.Text.StringBuilder();
+            server.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+            server.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+            server.BeginOutputReadLine();
+            server.BeginErrorReadLine();
+
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+            await WaitReadyAsync(http, server, log);
+
+            string image = "data:image/jpeg;base64," + Convert.ToBase64String(File.ReadAllBytes(TestPaths.DevFiles()[0]));
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/ai/embeddings") { Content = JsonContent.Create(new { image }) };
+            request.Headers.Add("x-api-key", "fresh-clone-key");
+            using HttpResponseMessage response = await http.SendAsync(request);
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            JsonElement body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            float[] vector = body.GetProperty("embedding").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+            Assert.Equal(1792, vector.Length);
+            Assert.Equal(1792, body.GetProperty("dimensions").GetInt32());
+            Assert.Equal("mobilenet-v2-140", body.GetProperty("model").GetString());
+            Assert.Equal(1.0, Math.Sqrt(vector.Sum(v => (double)v * v)), 5);
+            lock (log) Assert.Contains("Building mobilenet-v2-140 from the npm package nsfwjs@4.3.0", log.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (server is { HasExited: false })
+            {
+                server.Kill(entireProcessTree: true);
+                await server.WaitForExitAsync();
+            }
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static async Task WaitReadyAsync(HttpClient http, Process server, System.Text.StringBuilder log)
+    {
+        // A fresh clone builds everything first: allow several minutes on a 2-core machine.
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromMinutes(12))
+        {
+            if (server.HasExited)
+                lock (log) Assert.Fail($"serve exited with {server.ExitCode}:\n{log}");
+            try
+            {
+                using HttpResponseMessage ready = await http.GetAsync("/readyz");
+                if (ready.StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(1000);
+        }
+        lock (log) Assert.Fail($"serve did not become ready:\n{log}");
+    }
+
+    private static async Task<int> RunAsync(string file, string[] args, string cwd)
+    {
+        var info = new ProcessStartInfo(file) { WorkingDirectory = cwd };
+        foreach (string a in args) info.ArgumentList.Add(a);
+        using Process process = Process.Start(info)!;
+        await process.WaitForExitAsync();
+        return process.ExitCode;
+    }
+
+    private static int FreePort()
+    {
+        var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        int port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+}
