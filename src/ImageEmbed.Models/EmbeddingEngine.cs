@@ -75,6 +75,17 @@ public sealed class EmbeddingEngine : IAsyncDisposable
         return new ImageEmbedding(loaded.Name, result.Vector, new EmbeddingTimings(decode, preprocess, result.QueueTime, result.InferenceTime, result.BatchSize));
     }
 
+    /// <summary>Embeds texts with a CLIP-family model, in one run so they share the batch.</summary>
+    /// <exception cref="UnsupportedModalityException">The model is image-only.</exception>
+    public async Task<TextEmbeddings> EmbedTextsAsync(IReadOnlyList<string> texts, string? model, CancellationToken cancellationToken = default)
+    {
+        LoadedModel loaded = await LoadAsync(model).ConfigureAwait(false);
+        TextEncoder encoder = loaded.RequireText("embed text");
+        // Inference is CPU-bound: keep it off the caller's (request) thread.
+        (float[][] vectors, int tokens) = await Task.Run(() => (encoder.Encode(texts, out int t, cancellationToken), t), cancellationToken).ConfigureAwait(false);
+        return new TextEmbeddings(loaded.Name, vectors, tokens);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (LoadedModel model in Loaded.ToArray()) await model.DisposeAsync().ConfigureAwait(false);
@@ -84,8 +95,19 @@ public sealed class EmbeddingEngine : IAsyncDisposable
     private LoadedModel Open(string name)
     {
         InstalledModel installed = Registry.Find(name);
-        var encoder = new ImageEncoder(installed, new OrtSessionSettings { IntraOpThreads = _options.IntraOpThreads }, _options.VerifyChecksums);
+        var settings = new OrtSessionSettings { IntraOpThreads = _options.IntraOpThreads };
+        var encoder = new ImageEncoder(installed, settings, _options.VerifyChecksums);
+        TextEncoder? text = null;
+        try
+        {
+            if (installed.Manifest.Text is not null) text = new TextEncoder(installed, settings);
+        }
+        catch
+        {
+            encoder.Dispose();
+            throw;
+        }
         var batcher = new MicroBatcher(encoder, _options.MaxBatchSize, TimeSpan.FromMilliseconds(_options.MaxBatchDelayMs), _options.QueueCapacity);
-        return new LoadedModel(encoder, batcher);
+        return new LoadedModel(encoder, batcher, text);
     }
 }

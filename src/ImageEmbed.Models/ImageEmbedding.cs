@@ -8,3 +8,6 @@ public sealed record ImageEmbedding(string Model, float[] Vector, EmbeddingTimin
 {
     public int Dimensions => Vector.Length;
 }
+
+/// <summary>Unit-length embeddings of texts, in input order, and the tokens they used (BOS/EOS included).</summary>
+public sealed record TextEmbeddings(string Model, float[][] Vectors, int Tokens);

@@ -7,10 +7,11 @@ namespace ImageEmbed.Models;
 /// <summary>A model ready to serve: its image encoder session and the micro-batcher in front of it.</summary>
 public sealed class LoadedModel : IAsyncDisposable
 {
-    internal LoadedModel(ImageEncoder encoder, MicroBatcher batcher)
+    internal LoadedModel(ImageEncoder encoder, MicroBatcher batcher, TextEncoder? text)
     {
         Encoder = encoder;
         Batcher = batcher;
+        Text = text;
     }
 
     public ModelManifest Manifest => Encoder.Model.Manifest;
@@ -19,10 +20,22 @@ public sealed class LoadedModel : IAsyncDisposable
     public ImageEncoder Encoder { get; }
     public MicroBatcher Batcher { get; }
 
+    /// <summary>The text tower, for CLIP-family models; null for image-only models.</summary>
+    public TextEncoder? Text { get; }
+
+    /// <summary>What the model embeds: <c>image</c>, plus <c>text</c> with a text tower.</summary>
+    public string[] Modalities => Text is null ? ["image"] : ["image", "text"];
+
+    /// <summary>The text tower, or a client-facing refusal naming the model's modalities.</summary>
+    /// <exception cref="UnsupportedModalityException">The model is image-only.</exception>
+    public TextEncoder RequireText(string purpose) => Text ?? throw new UnsupportedModalityException(
+        $"Model '{Name}' supports {string.Join(", ", Modalities)} only, so it cannot {purpose}. That needs a CLIP-family model with a text encoder: 'imageembed models pull {Catalog.ModelCatalog.Recommended}'.");
+
     /// <summary>Drains the batcher, then frees the session (in that order: queued work must finish first).</summary>
     public async ValueTask DisposeAsync()
     {
         await Batcher.DisposeAsync().ConfigureAwait(false);
         Encoder.Dispose();
+        Text?.Dispose();
     }
 }

@@ -1,0 +1,104 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using ImageEmbed.Models.Catalog;
+using ImageEmbed.Models.Import;
+
+namespace ImageEmbed.Tests;
+
+/// <summary>
+/// CLIP-shaped models made by the tests (no CLIP weights can be fetched here): the same tensor names,
+/// dtypes and shapes as the transformers.js exports of <c>clip-vit-base-patch32</c> (vision
+/// <c>pixel_values</c> float[N,3,224,224] → <c>image_embeds</c> float[N,512]; text <c>input_ids</c>
+/// int64[N,77] → <c>text_embeds</c> float[N,512]), small seeded random weights, and the real CLIP
+/// tokenizer from ../shared. Written with the project's own ONNX writer.
+/// </summary>
+internal static class SyntheticClip
+{
+    public const int Dimensions = 512;
+
+    /// <summary>The files of a synthetic model, by path inside the model folder.</summary>
+    public static Dictionary<string, byte[]> Files(int seed = 7)
+    {
+        var rng = new Random(seed);
+        return new Dictionary<string, byte[]>
+        {
+            ["onnx/vision_model.onnx"] = Serialize(Vision(rng)),
+            ["onnx/text_model.onnx"] = Serialize(Text(rng)),
+            ["tokenizer.json"] = File.ReadAllBytes(Path.Combine(TestPaths.Shared, "tokenizers", "clip-vit-b32", "tokenizer.json")),
+        };
+    }
+
+    /// <summary>The catalog's CLIP ViT-B/32 manifest, with these files' sizes and hashes and URLs under <paramref name="urlBase"/>.</summary>
+    public static ModelManifest Manifest(IReadOnlyDictionary<string, byte[]> files, string name = "clip-vit-b32", string urlBase = "https://huggingface.co/test/synthetic-clip/resolve/0000000")
+    {
+        ModelManifest clip = ModelCatalog.ClipVitB32;
+        string Sha(string path) => Convert.ToHexStringLower(SHA256.HashData(files[path]));
+        return clip with
+        {
+            Name = name,
+            Source = "synthetic test model",
+            Image = clip.Image with { File = "onnx/vision_model.onnx", Size = files["onnx/vision_model.onnx"].Length, Sha256 = Sha("onnx/vision_model.onnx") },
+            Text = clip.Text! with { File = "onnx/text_model.onnx", Size = files["onnx/text_model.onnx"].Length, Sha256 = Sha("onnx/text_model.onnx") },
+            Downloads = files.Keys.Select(path => new DownloadSpec { Path = path, Url = $"{urlBase}/{path}", Size = files[path].Length, Sha256 = Sha(path) }).ToArray(),
+        };
+    }
+
+    /// <summary>Installs a synthetic model in <paramref name="modelsDirectory"/> as <paramref name="name"/>, with its manifest.</summary>
+    public static string Install(string modelsDirectory, string name = "clip-vit-b32", int seed = 7)
+    {
+        Dictionary<string, byte[]> files = Files(seed);
+        string dir = Path.Combine(modelsDirectory, name);
+        foreach ((string path, byte[] bytes) in files)
+        {
+            string target = Path.Combine(dir, path);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.WriteAllBytes(target, bytes);
+        }
+        File.WriteAllText(Path.Combine(dir, ModelRegistry.ManifestFileName), JsonSerializer.Serialize(Manifest(files, name), ModelManifest.JsonOptions));
+        return dir;
+    }
+
+    // pixel_values → AveragePool 56x56 (a 4x4 grid per channel) → Flatten [N,48] → Gemm → image_embeds [N,512]
+    private static OnnxModel Vision(Random rng)
+    {
+        float[] w = Random(rng, 48 * Dimensions), b = Random(rng, Dimensions);
+        OnnxDim[] pixels = [OnnxDim.Symbolic("batch_size"), OnnxDim.Fixed(3), OnnxDim.Fixed(224), OnnxDim.Fixed(224)];
+        return new OnnxModel(new OnnxGraph("synthetic_clip_vision",
+            [
+                new OnnxNode("AveragePool", "pool", ["pixel_values"], ["pooled"], [OnnxAttribute.Ints("kernel_shape", 56, 56), OnnxAttribute.Ints("strides", 56, 56)]),
+                new OnnxNode("Flatten", "flatten", ["pooled"], ["flat"], [OnnxAttribute.Int("axis", 1)]),
+                new OnnxNode("Gemm", "projection", ["flat", "w", "b"], ["image_embeds"], []),
+            ],
+            [OnnxTensor.Float("w", [48, Dimensions], w), OnnxTensor.Float("b", [Dimensions], b)],
+            [new OnnxValueInfo("pixel_values", OnnxDataType.Float, pixels)],
+            [new OnnxValueInfo("image_embeds", OnnxDataType.Float, [OnnxDim.Symbolic("batch_size"), OnnxDim.Fixed(Dimensions)])]), "synthetic CLIP vision tower (tests)");
+    }
+
+    // input_ids int64 [N,77] → Cast float → Gemm → text_embeds [N,512]
+    private static OnnxModel Text(Random rng)
+    {
+        float[] w = Random(rng, 77 * Dimensions), b = Random(rng, Dimensions);
+        return new OnnxModel(new OnnxGraph("synthetic_clip_text",
+            [
+                new OnnxNode("Cast", "cast", ["input_ids"], ["ids_float"], [OnnxAttribute.Int("to", (long)OnnxDataType.Float)]),
+                new OnnxNode("Gemm", "projection", ["ids_float", "w", "b"], ["text_embeds"], []),
+            ],
+            [OnnxTensor.Float("w", [77, Dimensions], w), OnnxTensor.Float("b", [Dimensions], b)],
+            [new OnnxValueInfo("input_ids", OnnxDataType.Int64, [OnnxDim.Symbolic("batch_size"), OnnxDim.Symbolic("sequence_length")])],
+            [new OnnxValueInfo("text_embeds", OnnxDataType.Float, [OnnxDim.Symbolic("batch_size"), OnnxDim.Fixed(Dimensions)])]), "synthetic CLIP text tower (tests)");
+    }
+
+    private static float[] Random(Random rng, int count)
+    {
+        float[] values = new float[count];
+        for (int i = 0; i < count; i++) values[i] = (float)(rng.NextDouble() * 2 - 1) * 0.05f;
+        return values;
+    }
+
+    private static byte[] Serialize(OnnxModel model)
+    {
+        using var stream = new MemoryStream();
+        OnnxWriter.Write(model, stream);
+        return stream.ToArray();
+    }
+}
