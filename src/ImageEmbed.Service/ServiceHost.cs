@@ -74,6 +74,7 @@ public static class ServiceHost
         OpsEndpoints.Map(app);
         CoreVizEndpoints.Map(app);
         OpenAiEndpoints.Map(app);
+        ClassifyEndpoints.Map(app);
         app.MapGet("/", () => Results.Content(HomePage, "text/html; charset=utf-8")).ExcludeFromDescription();
         app.MapFallback(context => ErrorWriter.WriteAsync(context, new ApiError(404, $"No route {context.Request.Method} {context.Request.Path}. See /openapi.json.", "invalid_request_error", "not_found")));
         return app;

@@ -46,44 +46,46 @@ internal static class OpenAiEndpoints
         LoadedModel model = await embedder.Engine.LoadAsync(RequestBody.OptionalString(root, "model"));
         int? dimensions = ReadDimensions(root, model.Manifest);
         List<EmbeddingInput> items = EmbeddingInput.Parse(input, modality, options.MaxInputsPerRequest);
-        if (items.Any(i => i is EmbeddingInput.Text))
-        {
-            throw ApiException.BadRequest(model.Manifest.Text is null
-                ? $"Model '{model.Name}' has no text encoder, so it cannot embed text. Text (and text search) needs a CLIP-family model; see 'imageembed models list'. To send an image URL as a plain string, add \"modality\": \"image\"."
-                : $"Model '{model.Name}' has a text encoder, but this build does not run text encoders yet.", "input");
-        }
+        string[] texts = items.OfType<EmbeddingInput.Text>().Select(t => t.Value).ToArray();
+        if (texts.Length > 0) model.RequireText("embed text (to send an image URL as a plain string, add \"modality\": \"image\")");
 
-        // All items go to the engine at once, so that they share inference batches.
-        Task<ImageEmbedding>[] tasks = items.Select(item => item switch
+        // Images go to the engine all at once, so that they share inference batches; texts run as one batch.
+        Task<TextEmbeddings>? textTask = texts.Length > 0 ? embedder.Engine.EmbedTextsAsync(texts, model.Name, ct) : null;
+        Task<ImageEmbedding>?[] imageTasks = items.Select(item => item switch
         {
             EmbeddingInput.ImageReference r => embedder.EmbedReferenceAsync(r.Reference, model.Name, ct),
             EmbeddingInput.ImageBytes b => embedder.EmbedBytesAsync(b.Bytes, model.Name, ct),
-            _ => throw new InvalidOperationException(),
+            _ => null,
         }).ToArray();
         try
         {
-            await Task.WhenAll(tasks);
+            await Task.WhenAll(imageTasks.OfType<Task>().Append(textTask ?? Task.CompletedTask));
         }
         catch
         {
             // Report the first failing item by its index, with the status its own failure maps to.
-            for (int i = 0; i < tasks.Length; i++)
+            for (int i = 0; i < imageTasks.Length; i++)
             {
-                if (tasks[i].Exception?.InnerException is not { } e) continue;
+                if (imageTasks[i]?.Exception?.InnerException is not { } e) continue;
                 if (ErrorMapping.Map(e) is not { } error) throw e;
                 throw new ApiException(error.Status, items.Count > 1 ? $"input[{i}]: {error.Message}" : error.Message, error.Param ?? "input");
             }
             throw;
         }
 
+        float[][] vectors = new float[items.Count][];
+        for (int i = 0, t = 0; i < items.Count; i++)
+            vectors[i] = imageTasks[i] is { } image ? image.Result.Vector : textTask!.Result.Vectors[t++];
+        int tokens = textTask?.Result.Tokens ?? 0;
+
         context.Response.ContentType = "application/json; charset=utf-8";
         await using var json = new Utf8JsonWriter(context.Response.Body, ErrorWriter.JsonOptions);
         json.WriteStartObject();
         json.WriteString("object", "list");
         json.WriteStartArray("data");
-        for (int i = 0; i < tasks.Length; i++)
+        for (int i = 0; i < vectors.Length; i++)
         {
-            float[] vector = tasks[i].Result.Vector;
+            float[] vector = vectors[i];
             if (dimensions is int d && d != vector.Length) vector = VectorMath.Truncate(vector, d);
             json.WriteStartObject();
             json.WriteString("object", "embedding");
@@ -104,8 +106,8 @@ internal static class OpenAiEndpoints
         json.WriteEndArray();
         json.WriteString("model", model.Name);
         json.WriteStartObject("usage");
-        json.WriteNumber("prompt_tokens", 0);
-        json.WriteNumber("total_tokens", 0);
+        json.WriteNumber("prompt_tokens", tokens);
+        json.WriteNumber("total_tokens", tokens);
         json.WriteEndObject();
         json.WriteEndObject();
     }

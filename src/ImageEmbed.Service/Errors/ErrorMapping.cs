@@ -20,6 +20,7 @@ internal static class ErrorMapping
         BlockedAddressException e => new(400, e.Message, "invalid_request_error", "url_not_allowed", "image"),
         InvalidImageSourceException e => new(400, e.Message, "invalid_request_error", "invalid_image_url", "image"),
         UnknownModelException e => new(400, e.Message, "invalid_request_error", "model_not_found", "model"),
+        UnsupportedModalityException e => new(400, e.Message, "invalid_request_error", "unsupported_modality", "input"),
         ImageTooLargeException e => new(422, e.Message, "invalid_request_error", "image_too_large", "image"),
         ImageDecodeException e => new(422, $"Unable to process the provided image: {e.Message}", "invalid_request_error", "invalid_image", "image"),
         ImagePayloadTooLargeException e => new(413, e.Message, "invalid_request_error", "payload_too_large", "image"),

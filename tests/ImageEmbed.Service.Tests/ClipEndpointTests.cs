@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ImageEmbed.Tests;
+
+namespace ImageEmbed.Service.Tests;
+
+/// <summary>The service with a synthetic CLIP-shaped model as the default, and the image-only model beside it.</summary>
+public sealed class ClipServiceFixture : IAsyncLifetime
+{
+    private readonly string _models = Directory.CreateTempSubdirectory("imageembed-clip-service-").FullName;
+
+    public ServiceServer Service { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        SyntheticClip.Install(_models);
+        File.CreateSymbolicLink(Path.Combine(_models, "mobilenet-v2-140"), Path.Combine(TestPaths.ModelsDir, "mobilenet-v2-140"));
+        Service = await ServiceServer.StartAsync(new Dictionary<string, string?> { ["Models:Directory"] = _models });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Service.DisposeAsync();
+        Directory.Delete(_models, recursive: true);
+    }
+}
+
+public sealed class ClipEndpointTests(ClipServiceFixture fixture) : IClassFixture<ClipServiceFixture>
+{
+    private readonly ServiceServer _service = fixture.Service;
+
+    [Fact]
+    public async Task Embeddings_TextAndImageMixed_SameSpaceWithTokenUsage()
+    {
+        string image = "data:image/jpeg;base64," + Convert.ToBase64String(File.ReadAllBytes(TestPaths.DevFiles()[0]));
+        using HttpResponseMessage response = await _service.Client.PostAsJsonAsync("/v1/embeddings", new { input = new object[] { "a photo of a cat", new { image }, new { text = "a red car" } } }).DefaultTimeout();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        JsonElement root = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("clip-vit-b32", root.GetProperty("model").GetString());
+        float[][] vectors = root.GetProperty("data").EnumerateArray().Select(d => ResponseAssert.Floats(d.GetProperty("embedding"))).ToArray();
+        Assert.Equal(3, vectors.Length);
+        Assert.All(vectors, v => Assert.Equal(512, v.Length));
+        Assert.All(vectors, v => Assert.Equal(1.0, Math.Sqrt(v.Sum(x => (double)x * x)), 5));
+        Assert.Equal(12, root.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+
+        using HttpResponseMessage single = await _service.Client.PostAsJsonAsync("/v1/embeddings", new { input = "a photo of a cat" }).DefaultTimeout();
+        float[] again = ResponseAssert.Floats((await single.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data")[0].GetProperty("embedding"));
+        Assert.Equal(vectors[0], again);
+    }
+
+    [Fact]
+    public async Task Classify_Labels_ScoresSumToOneHighestFirst()
+    {
+        string image = "data:image/jpeg;base64," + Convert.ToBase64String(File.ReadAllBytes(TestPaths.DevFiles()[3]));
+        using HttpResponseMessage response = await _service.Client.PostAsJsonAsync("/v1/classify", new { image, labels = new[] { "cat", "dog", "car", "bridge" } }).DefaultTimeout();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        JsonElement root = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("softmax", root.GetProperty("scoring").GetString());
+        float[] scores = root.GetProperty("scores").EnumerateArray().Select(s => s.GetProperty("score").GetSingle()).ToArray();
+        Assert.Equal(1.0, scores.Sum(), 4);
+        Assert.Equal(scores.OrderByDescending(s => s), scores);
+        Assert.Equal(["bridge", "car", "cat", "dog"], root.GetProperty("scores").EnumerateArray().Select(s => s.GetProperty("label").GetString()).Order());
+    }
+
+    [Fact]
+    public async Task Classify_ImageOnlyModel_Returns400NamingItsModalities()
+    {
+        string image = "data:image/jpeg;base64," + Convert.ToBase64String(File.ReadAllBytes(TestPaths.DevFiles()[3]));
+        using HttpResponseMessage response = await _service.Client.PostAsJsonAsync("/v1/classify", new { image, labels = new[] { "cat" }, model = "mobilenet-v2-140" }).DefaultTimeout();
+        await ResponseAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "Model 'mobilenet-v2-140' supports image only");
+    }
+
+    [Theory]
+    [InlineData("""{"image": "data:image/png;base64,AAAA"}""", "'labels' must be a non-empty array")]
+    [InlineData("""{"image": "data:image/png;base64,AAAA", "labels": ["cat", ""]}""", "Every label must be a non-empty string")]
+    [InlineData("""{"image": "data:image/png;base64,AAAA", "labels": ["cat"], "prompt_template": "a photo"}""", "must contain {label}")]
+    [InlineData("""{"labels": ["cat"]}""", "Missing required field 'image'")]
+    public async Task Classify_BadRequest_Returns400(string body, string message)
+    {
+        using HttpResponseMessage response = await _service.Client.PostAsync("/v1/classify", new StringContent(body, System.Text.Encoding.UTF8, "application/json")).DefaultTimeout();
+        await ResponseAssert.ErrorAsync(response, HttpStatusCode.BadRequest, message);
+    }
+
+    [Fact]
+    public async Task Models_ListsTextModality()
+    {
+        JsonElement root = await _service.Client.GetFromJsonAsync<JsonElement>("/v1/models").DefaultTimeout();
+        JsonElement clip = root.GetProperty("data").EnumerateArray().Single(m => m.GetProperty("id").GetString() == "clip-vit-b32");
+        Assert.Equal(["image", "text"], clip.GetProperty("modalities").EnumerateArray().Select(e => e.GetString()));
+        Assert.True(clip.GetProperty("default").GetBoolean());
+    }
+}
