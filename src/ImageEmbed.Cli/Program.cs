@@ -11,7 +11,7 @@ namespace ImageEmbed.Cli;
 
 internal static class Program
 {
-    private static readonly CommandSpec[] Commands = [EmbedCommand.Spec, ModelsCommand.Spec, BenchCommand.Spec];
+    private static readonly CommandSpec[] Commands = [EmbedCommand.Spec, ModelsCommand.Spec, TokenizeCommand.Spec, BenchCommand.Spec];
 
     private static async Task<int> Main(string[] args)
     {
@@ -50,6 +50,7 @@ internal static class Program
             {
                 "embed" => await EmbedCommand.RunAsync(parsed, cancel.Token),
                 "models" => await ModelsCommand.RunAsync(parsed, cancel.Token),
+                "tokenize" => TokenizeCommand.Run(parsed),
                 "bench" => await BenchCommand.RunAsync(parsed, cancel.Token),
                 _ => throw new UsageException($"Unknown command '{args[0]}'."),
             };

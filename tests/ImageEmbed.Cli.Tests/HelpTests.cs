@@ -8,6 +8,7 @@ public sealed partial class HelpTests
     [InlineData("embed")]
     [InlineData("models")]
     [InlineData("bench")]
+    [InlineData("tokenize")]
     public async Task Help_EveryCommand_ListsOptionsThatTheParserAccepts(string command)
     {
         CliRunner.Result help = await CliRunner.RunAsync([command, "--help"]);
@@ -27,7 +28,7 @@ public sealed partial class HelpTests
     {
         CliRunner.Result help = await CliRunner.RunAsync(["--help"]);
         Assert.Equal(0, help.ExitCode);
-        foreach (string command in new[] { "serve", "embed", "models", "bench", "version" })
+        foreach (string command in new[] { "serve", "embed", "models", "tokenize", "bench", "version" })
             Assert.Matches($@"\n  {command} ", help.Stdout);
     }
 

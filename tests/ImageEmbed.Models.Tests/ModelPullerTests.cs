@@ -24,27 +24,35 @@ public sealed class ModelPullerTests : IDisposable
         Downloads = [new DownloadSpec { Path = "model.onnx", Url = "https://huggingface.co/test/mobilenet/resolve/0123abcd/model.onnx", Size = _onnx.Length, Sha256 = sha256 }],
     };
 
-    [Fact]
-    public async Task Pull_BrokenThenResumed_InstallsAWorkingModel()
+    /// <summary>Reports synchronously (Progress&lt;T&gt; posts to the thread pool, so its last report may arrive late).</summary>
+    private sealed class SyncProgress(Action<PullProgress> report) : IProgress<PullProgress>
     {
-        using var server = new MirrorServer(_onnx, breakFirstAfter: 5_000_000);
+        public void Report(PullProgress value) => report(value);
+    }
+
+    [Fact]
+    public async Task Pull_CutThenResumed_InstallsAWorkingClipModel()
+    {
+        Dictionary<string, byte[]> files = SyntheticClip.Files();
+        using var server = new MirrorServer(files, breakFirstAfter: 50_000);
         using var http = new HttpClient();
         var puller = new ModelPuller(http, _models, server.Url);
-        ModelManifest manifest = Manifest(Convert.ToHexStringLower(SHA256.HashData(_onnx)));
+        ModelManifest manifest = SyntheticClip.Manifest(files, "clip-test");
 
         var broken = await Assert.ThrowsAsync<ModelDownloadException>(() => puller.PullAsync(manifest, false, null, default)).DefaultTimeout();
         Assert.Contains("Run the pull again to resume", broken.Message, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(_models, "mirrored")));
+        Assert.False(Directory.Exists(Path.Combine(_models, "clip-test")));
 
         var reports = new List<PullProgress>();
-        string installed = await puller.PullAsync(manifest, false, new Progress<PullProgress>(reports.Add), default).DefaultTimeout();
+        string installed = await puller.PullAsync(manifest, false, new SyncProgress(reports.Add), default).DefaultTimeout();
 
-        Assert.Equal("bytes=5000000-", server.RangesSeen.Last());
-        Assert.Equal(_onnx, File.ReadAllBytes(Path.Combine(installed, "model.onnx")));
-        Assert.False(Directory.Exists(Path.Combine(_models, ".staging", "mirrored")));
-        await using var engine = new EmbeddingEngine(new ModelsOptions { Directory = _models, DefaultModel = "mirrored" }, new ImagingOptions());
-        ImageEmbedding e = await engine.EmbedImageAsync(File.ReadAllBytes(TestPaths.DevFiles()[0]), null).DefaultTimeout();
-        Assert.Equal(1792, e.Dimensions);
+        Assert.Equal("bytes=50000-", server.RangesSeen.Single());
+        foreach ((string path, byte[] bytes) in files) Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(installed, path)));
+        Assert.False(Directory.Exists(Path.Combine(_models, ".staging", "clip-test")));
+        Assert.Equal(files.Values.Sum(f => (long)f.Length), reports[^1].BytesDone);
+        await using var engine = new EmbeddingEngine(new ModelsOptions { Directory = _models, DefaultModel = "clip-test" }, new ImagingOptions());
+        Assert.Equal(512, (await engine.EmbedTextsAsync(["a cat"], null).DefaultTimeout()).Vectors[0].Length);
+        Assert.Equal(512, (await engine.EmbedImageAsync(File.ReadAllBytes(TestPaths.DevFiles()[0]), null).DefaultTimeout()).Dimensions);
     }
 
     [Fact]
@@ -77,12 +85,19 @@ public sealed class ModelPullerTests : IDisposable
     private sealed class MirrorServer : IDisposable
     {
         private readonly HttpListener _listener = new();
-        private readonly byte[] _file;
+        private readonly Dictionary<string, byte[]> _files;
         private int _breakAfter;
 
+        /// <summary>Serves <paramref name="file"/> at every path.</summary>
         public MirrorServer(byte[] file, int breakFirstAfter = 0)
+            : this(new Dictionary<string, byte[]> { [""] = file }, breakFirstAfter)
         {
-            _file = file;
+        }
+
+        /// <summary>Serves each file at a URL path ending in its key.</summary>
+        public MirrorServer(Dictionary<string, byte[]> files, int breakFirstAfter = 0)
+        {
+            _files = files;
             _breakAfter = breakFirstAfter;
             Url = $"http://127.0.0.1:{FreePort()}";
             _listener.Prefixes.Add(Url + "/");
@@ -109,6 +124,8 @@ public sealed class ModelPullerTests : IDisposable
                 HttpListenerContext context;
                 try { context = await _listener.GetContextAsync(); }
                 catch (Exception e) when (e is HttpListenerException or ObjectDisposedException) { return; }
+                string path = context.Request.Url!.AbsolutePath;
+                byte[] file = _files.First(f => path.EndsWith(f.Key, StringComparison.Ordinal)).Value;
                 string? range = context.Request.Headers["Range"];
                 int from = 0;
                 if (range is not null)
@@ -116,20 +133,20 @@ public sealed class ModelPullerTests : IDisposable
                     lock (RangesSeen) RangesSeen.Add(range);
                     from = int.Parse(range["bytes=".Length..range.IndexOf('-')], System.Globalization.CultureInfo.InvariantCulture);
                     context.Response.StatusCode = 206;
-                    context.Response.AddHeader("Content-Range", $"bytes {from}-{_file.Length - 1}/{_file.Length}");
+                    context.Response.AddHeader("Content-Range", $"bytes {from}-{file.Length - 1}/{file.Length}");
                 }
-                context.Response.ContentLength64 = _file.Length - from;
+                context.Response.ContentLength64 = file.Length - from;
                 try
                 {
                     int breakAfter = Interlocked.Exchange(ref _breakAfter, 0);
                     if (breakAfter > 0)
                     {
-                        await context.Response.OutputStream.WriteAsync(_file.AsMemory(from, breakAfter));
+                        await context.Response.OutputStream.WriteAsync(file.AsMemory(from, breakAfter));
                         await context.Response.OutputStream.FlushAsync();
                         context.Response.Abort(); // the connection drops mid-file
                         continue;
                     }
-                    await context.Response.OutputStream.WriteAsync(_file.AsMemory(from));
+                    await context.Response.OutputStream.WriteAsync(file.AsMemory(from));
                     context.Response.Close();
                 }
                 catch (HttpListenerException)
