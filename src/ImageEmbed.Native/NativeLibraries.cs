@@ -17,11 +17,16 @@ public static class NativeLibraries
     /// <summary>Name used in <c>[LibraryImport]</c> declarations for libvips (and the GLib it carries).</summary>
     internal const string Libvips = "vips";
 
+    /// <summary>Name used in <c>[LibraryImport]</c> declarations for SQLite.</summary>
+    internal const string Sqlite = "sqlite3";
+
     public const string OnnxRuntimePathVariable = "IMAGEEMBED_ONNXRUNTIME_PATH";
+    public const string SqlitePathVariable = "IMAGEEMBED_SQLITE_PATH";
     public const string LibvipsPathVariable = "IMAGEEMBED_LIBVIPS_PATH";
 
     private static readonly Lazy<nint> s_onnxRuntime = new(() => Load(OnnxRuntimePathVariable, "libonnxruntime.so.1", "onnxruntime-node@1.30.0"));
     private static readonly Lazy<nint> s_libvips = new(() => Load(LibvipsPathVariable, "libvips-cpp.so", "@img/sharp-libvips-linux-x64@1.3.4"));
+    private static readonly Lazy<nint> s_sqlite = new(() => Load(SqlitePathVariable, "libsqlite3.so.0", "the Debian package libsqlite3-0 (apt-get install libsqlite3-0)", bundled: false));
     private static readonly Dictionary<string, string> s_loadedFrom = new();
 
     /// <summary>Path each library was loaded from, for logs and <c>--version</c> output.</summary>
@@ -42,12 +47,13 @@ public static class NativeLibraries
     {
         OnnxRuntime => s_onnxRuntime.Value,
         Libvips => s_libvips.Value,
+        Sqlite => s_sqlite.Value,
         _ => 0,
     };
 
     internal static nint OnnxRuntimeHandle => s_onnxRuntime.Value;
 
-    private static nint Load(string variable, string fileName, string package)
+    private static nint Load(string variable, string fileName, string package, bool bundled = true)
     {
         var tried = new List<string>();
         string? fromEnv = Environment.GetEnvironmentVariable(variable);
@@ -56,7 +62,7 @@ public static class NativeLibraries
             // An explicit setting is a promise: failing it must not silently fall back elsewhere.
             if (NativeLibrary.TryLoad(fromEnv, out nint h)) return Remember(fileName, fromEnv, h);
             throw new NativeLibraryMissingException(
-                $"{variable}={fromEnv} could not be loaded ({DescribeFile(fromEnv)}). Point it at a {fileName} for linux-x64, or unset it to use the copy the build fetches from npm ({package}).");
+                $"{variable}={fromEnv} could not be loaded ({DescribeFile(fromEnv)}). Point it at a {fileName} for linux-x64, or unset it to use {(bundled ? $"the copy the build fetches from npm ({package})" : "the system's copy")}.");
         }
 
         string local = Path.Combine(AppContext.BaseDirectory, "native", fileName);
@@ -68,7 +74,7 @@ public static class NativeLibraries
 
         throw new NativeLibraryMissingException(
             $"Native library {fileName} not found. Tried: {string.Join(", ", tried)}. " +
-            $"Build the project (it runs scripts/fetch-native.sh, which downloads {package} from the npm registry), " +
+            (bundled ? $"Build the project (it runs scripts/fetch-native.sh, which downloads {package} from the npm registry), " : $"Install {package}, ") +
             $"or set {variable} to the full path of a copy.");
     }
 

@@ -1,0 +1,13 @@
+using ImageEmbed.Storage.Embedded;
+
+namespace ImageEmbed.Storage.Tests;
+
+/// <summary>The shared contract over the embedded store: a real SQLite file in a temp folder.</summary>
+public sealed class EmbeddedStoreTests : CollectionStoreContract, IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("imageembed-store-").FullName;
+
+    protected override async Task<ICollectionStore> OpenStoreAsync() => await EmbeddedStore.OpenAsync(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+}
