@@ -9,6 +9,15 @@ public sealed class ServiceOptions
     /// <summary>Serve without API keys (<c>--no-auth</c>). For local experiments only; a warning is logged at start.</summary>
     public bool NoAuth { get; set; }
 
+    /// <summary>
+    /// Where collections live (<c>IMAGEEMBED_STORE</c>): empty for the embedded store (SQLite + in-memory
+    /// search in the data folder), or a PostgreSQL connection string or <c>postgres://</c> URL for pgvector.
+    /// </summary>
+    public string Store { get; set; } = "";
+
+    /// <summary>Most items in one upsert request. Defaults to 256.</summary>
+    public int MaxItemsPerUpsert { get; set; } = 256;
+
     /// <summary>Requests per minute allowed per API key (<c>IMAGEEMBED_RATE_LIMIT_PER_MINUTE</c>). 0 = unlimited. Defaults to 0.</summary>
     public int RateLimitPerMinute { get; set; }
 
@@ -22,6 +31,7 @@ public sealed class ServiceOptions
     {
         if (RateLimitPerMinute < 0) yield return $"Service:RateLimitPerMinute must be 0 (unlimited) or more (was {RateLimitPerMinute}).";
         if (StallSeconds < 1) yield return $"Service:StallSeconds must be at least 1 (was {StallSeconds}).";
+        if (MaxItemsPerUpsert is < 1 or > 10_000) yield return $"Service:MaxItemsPerUpsert must be within 1..10000 (was {MaxItemsPerUpsert}).";
         if (MaxInputsPerRequest is < 1 or > 4096) yield return $"Service:MaxInputsPerRequest must be within 1..4096 (was {MaxInputsPerRequest}).";
     }
 }

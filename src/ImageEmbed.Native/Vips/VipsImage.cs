@@ -111,6 +111,9 @@ public sealed class VipsImage : IDisposable
     public VipsImage ExtractArea(int left, int top, int width, int height) =>
         Call("extract_area", $"left={left},top={top},width={width},height={height}", inputName: "input");
 
+    /// <summary>Mirrors the image: <c>horizontal</c> (left-right) or <c>vertical</c>.</summary>
+    public VipsImage Flip(string direction) => Call("flip", "direction=" + direction);
+
     public VipsImage ExtractBands(int first, int count) => Call("extract_band", $"band={first},n={count}");
 
     public VipsImage Cast(VipsBandFormat format) => Call("cast", "format=" + format.ToString().ToLowerInvariant());

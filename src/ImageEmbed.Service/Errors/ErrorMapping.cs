@@ -2,6 +2,7 @@ using ImageEmbed.Imaging.Decode;
 using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Models.Batching;
 using ImageEmbed.Models.Catalog;
+using ImageEmbed.Storage;
 
 namespace ImageEmbed.Service.Errors;
 
@@ -21,6 +22,9 @@ internal static class ErrorMapping
         InvalidImageSourceException e => new(400, e.Message, "invalid_request_error", "invalid_image_url", "image"),
         UnknownModelException e => new(400, e.Message, "invalid_request_error", "model_not_found", "model"),
         UnsupportedModalityException e => new(400, e.Message, "invalid_request_error", "unsupported_modality", "input"),
+        CollectionNotFoundException e => new(404, e.Message, "invalid_request_error", "collection_not_found", "collection"),
+        CollectionConflictException e => new(409, e.Message, "invalid_request_error", "conflict"),
+        InvalidStoreRequestException e => new(400, e.Message, "invalid_request_error", "invalid_request"),
         ImageTooLargeException e => new(422, e.Message, "invalid_request_error", "image_too_large", "image"),
         ImageDecodeException e => new(422, $"Unable to process the provided image: {e.Message}", "invalid_request_error", "invalid_image", "image"),
         ImagePayloadTooLargeException e => new(413, e.Message, "invalid_request_error", "payload_too_large", "image"),
