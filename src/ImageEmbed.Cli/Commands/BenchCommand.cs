@@ -21,13 +21,16 @@ internal static class BenchCommand
     private static readonly OptionSpec Batches = new("batch-sizes", "b", "LIST", "Batch sizes for the inference rows, comma-separated (default 1,8,32).");
     private static readonly OptionSpec Server = new("server", null, "URL", "Also measure a running service end to end over HTTP (e.g. http://127.0.0.1:8080).");
     private static readonly OptionSpec Key = new("key", "k", "KEY", "API key for --server (default: the first of IMAGEEMBED_API_KEYS).");
+    private static readonly OptionSpec Store = new("store", null, null, "Benchmark the embedded collection store instead (random unit vectors; no model or images needed).");
+    private static readonly OptionSpec Vectors = new("vectors", null, "LIST", "With --store: collection sizes, comma-separated (default 100000,1000000).");
+    private static readonly OptionSpec Dims = new("dims", null, "LIST", "With --store: vector lengths, comma-separated (default 512,1792).");
     private static readonly OptionSpec Concurrency = new("concurrency", "c", "LIST", "Concurrent HTTP clients for the --server rows, comma-separated (default 1,8,32).");
 
     public static readonly CommandSpec Spec = new(
         "bench",
         "Measure decode+preprocess, bare ONNX Runtime inference, engine inference and end-to-end embedding, and print a Markdown report.",
-        "bench --images DIR [--model NAME] [--seconds N] [--batch-sizes 1,8,32] [--server URL [--key KEY] [--concurrency 1,8,32]]",
-        [Model, Images, Seconds, Batches, Server, Key, Concurrency],
+        "bench --images DIR [--model NAME] [--seconds N] [--batch-sizes 1,8,32] [--server URL [--key KEY] [--concurrency 1,8,32]] | bench --store [--vectors 100000,1000000] [--dims 512,1792]",
+        [Model, Images, Seconds, Batches, Server, Key, Concurrency, Store, Vectors, Dims],
         """
         Rows: decode+preprocess per image (one thread, the sample images and a 24-megapixel JPEG made
         from one of them); inference images/s for each batch size, first with the bare ONNX Runtime
@@ -36,11 +39,22 @@ internal static class BenchCommand
         micro-batched inference) over the sample images. With --server: POST /api/ai/embeddings with
         each sample image as a raw body, from N concurrent clients, giving images/s, p50/p99 latency and
         the ratio to the in-process pipeline measured in the same run (bench/run.sh starts a server for
-        this). Numbers go to stdout; progress to stderr.
+        this). With --store: durable upsert throughput, memory per million vectors and exact top-10
+        search latency (p50/p99 over 50 queries) of the embedded store, for each size and length.
+        Numbers go to stdout; progress to stderr.
         """);
 
     public static async Task<int> RunAsync(ParsedArgs args, CancellationToken ct)
     {
+        if (args.Has("store"))
+        {
+            int[] sizes = (args.Get("vectors") ?? "100000,1000000").Split(',').Select(s => int.TryParse(s, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : throw new UsageException($"Bad size '{s}'.")).ToArray();
+            List<string> rows = await StoreBench.RunAsync(sizes, ParseList(args.Get("dims") ?? "512,1792", "dimension", max: 8192), queries: 50, ct);
+            Console.WriteLine($"Embedded store, {Environment.ProcessorCount} cores, exact search ({(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "AVX-512" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "AVX2" : "SSE")}).");
+            Console.WriteLine();
+            Console.WriteLine(string.Join(Environment.NewLine, rows));
+            return 0;
+        }
         string dir = args.Get("images") ?? throw new UsageException("Give a folder of sample images with --images DIR.");
         List<string> files = InputFiles.Expand([dir]);
         if (files.Count == 0) throw new UsageException($"No image files in {dir}.");
@@ -150,8 +164,8 @@ internal static class BenchCommand
         return 0;
     }
 
-    private static int[] ParseList(string list, string what) =>
-        list.Split(',').Select(s => int.TryParse(s, CultureInfo.InvariantCulture, out int v) && v is > 0 and <= 256 ? v : throw new UsageException($"Bad {what} '{s}'.")).ToArray();
+    private static int[] ParseList(string list, string what, int max = 256) =>
+        list.Split(',').Select(s => int.TryParse(s, CultureInfo.InvariantCulture, out int v) && v > 0 && v <= max ? v : throw new UsageException($"Bad {what} '{s}'.")).ToArray();
 
     private static double Throughput(int batch, double seconds, Action run)
     {

@@ -4,21 +4,23 @@ using System.Text.Json;
 namespace ImageEmbed.Storage.Embedded;
 
 /// <summary>
-/// One collection held in memory for exact search: vectors in one contiguous row-major array (so a
-/// scan is a sequence of <see cref="TensorPrimitives.Dot"/> calls over adjacent memory), ids, metadata
-/// and sources beside them. Readers share a lock; writers take it alone.
+/// One collection held in memory for exact search: vectors row-major in fixed-size blocks (so a scan is
+/// a sequence of <see cref="TensorPrimitives.Dot"/> calls over adjacent memory, and growing never copies
+/// or over-allocates a huge array), ids, metadata and sources beside them. Readers share a lock;
+/// writers take it alone.
 /// </summary>
 internal sealed class MemoryCollection(string name, string model, int dimensions, DateTimeOffset created)
 {
     // Above this many rows a search is split across cores; below it the split costs more than it saves.
     private const int ParallelThreshold = 32_768;
+    private const int BlockRows = 16_384;
 
     private readonly ReaderWriterLockSlim _lock = new();
     private readonly Dictionary<string, int> _rows = new(StringComparer.Ordinal);
     private readonly List<string> _ids = [];
     private readonly List<JsonElement?> _metadata = [];
     private readonly List<string?> _sources = [];
-    private float[] _vectors = new float[dimensions * 16];
+    private readonly List<float[]> _blocks = [];
 
     public string Name { get; } = name;
     public string Model { get; } = model;
@@ -45,13 +47,13 @@ internal sealed class MemoryCollection(string name, string model, int dimensions
                 if (!_rows.TryGetValue(item.Id, out int row))
                 {
                     row = _ids.Count;
-                    if ((row + 1) * Dimensions > _vectors.Length) Array.Resize(ref _vectors, Math.Max(_vectors.Length * 2, (row + 1) * Dimensions));
+                    if (row / BlockRows == _blocks.Count) _blocks.Add(new float[BlockRows * Dimensions]);
                     _rows[item.Id] = row;
                     _ids.Add(item.Id);
                     _metadata.Add(null);
                     _sources.Add(null);
                 }
-                item.Vector.CopyTo(_vectors.AsSpan(row * Dimensions, Dimensions));
+                item.Vector.CopyTo(Row(row));
                 _metadata[row] = item.Metadata;
                 _sources[row] = item.Source;
             }
@@ -72,7 +74,7 @@ internal sealed class MemoryCollection(string name, string model, int dimensions
             if (row != last)
             {
                 // Keep rows dense: the last row moves into the hole.
-                _vectors.AsSpan(last * Dimensions, Dimensions).CopyTo(_vectors.AsSpan(row * Dimensions, Dimensions));
+                Row(last).CopyTo(Row(row));
                 _ids[row] = _ids[last];
                 _metadata[row] = _metadata[last];
                 _sources[row] = _sources[last];
@@ -81,6 +83,7 @@ internal sealed class MemoryCollection(string name, string model, int dimensions
             _ids.RemoveAt(last);
             _metadata.RemoveAt(last);
             _sources.RemoveAt(last);
+            if (last % BlockRows == 0) _blocks.RemoveAt(_blocks.Count - 1);
             return true;
         }
         finally
@@ -154,16 +157,21 @@ internal sealed class MemoryCollection(string name, string model, int dimensions
         // A min-heap of the K best so far: its root is the score to beat.
         var heap = new PriorityQueue<int, float>(query.K + 1);
         ReadOnlySpan<float> q = query.Vector;
-        ReadOnlySpan<float> vectors = _vectors;
         float floor = query.MinScore ?? float.NegativeInfinity;
-        for (int row = start; row < end; row++)
+        for (int row = start; row < end;)
         {
-            if (query.Exclude is { } exclude && exclude.Contains(_ids[row])) continue;
-            if (query.Filter is { } filter && !Matches(_metadata[row], filter)) continue;
-            float score = TensorPrimitives.Dot(q, vectors.Slice(row * Dimensions, Dimensions));
-            if (score < floor) continue;
-            if (heap.Count < query.K) heap.Enqueue(row, score);
-            else if (heap.TryPeek(out _, out float worst) && score > worst) heap.EnqueueDequeue(row, score);
+            // One block at a time: its rows are adjacent, so the inner loop is pure span arithmetic.
+            ReadOnlySpan<float> block = _blocks[row / BlockRows];
+            int blockEnd = Math.Min(end, (row / BlockRows + 1) * BlockRows);
+            for (; row < blockEnd; row++)
+            {
+                if (query.Exclude is { } exclude && exclude.Contains(_ids[row])) continue;
+                if (query.Filter is { } filter && !Matches(_metadata[row], filter)) continue;
+                float score = TensorPrimitives.Dot(q, block.Slice(row % BlockRows * Dimensions, Dimensions));
+                if (score < floor) continue;
+                if (heap.Count < query.K) heap.Enqueue(row, score);
+                else if (heap.TryPeek(out _, out float worst) && score > worst) heap.EnqueueDequeue(row, score);
+            }
         }
         var result = new List<(int, float)>(heap.Count);
         while (heap.TryDequeue(out int row, out float score)) result.Add((row, score));
@@ -178,5 +186,7 @@ internal sealed class MemoryCollection(string name, string model, int dimensions
         return true;
     }
 
-    private CollectionItem ItemAt(int row) => new(_ids[row], _vectors.AsSpan(row * Dimensions, Dimensions).ToArray(), _metadata[row], _sources[row]);
+    private Span<float> Row(int row) => _blocks[row / BlockRows].AsSpan(row % BlockRows * Dimensions, Dimensions);
+
+    private CollectionItem ItemAt(int row) => new(_ids[row], Row(row).ToArray(), _metadata[row], _sources[row]);
 }
