@@ -73,7 +73,7 @@ public sealed class ModelPullerTests : IDisposable
     public async Task Pull_Unreachable_SaysHowToInstallByHand()
     {
         using var http = new HttpClient();
-        var puller = new ModelPuller(http, _models, $"http://127.0.0.1:{MirrorServer.FreePort()}");
+        var puller = new ModelPuller(http, _models, $"http://127.0.0.1:{TestNetwork.FreePort()}");
 
         var e = await Assert.ThrowsAsync<ModelDownloadException>(() => puller.PullAsync(Manifest(new string('a', 64)), false, null, default)).DefaultTimeout();
 
@@ -99,7 +99,7 @@ public sealed class ModelPullerTests : IDisposable
         {
             _files = files;
             _breakAfter = breakFirstAfter;
-            Url = $"http://127.0.0.1:{FreePort()}";
+            Url = $"http://127.0.0.1:{TestNetwork.FreePort()}";
             _listener.Prefixes.Add(Url + "/");
             _listener.Start();
             _ = ServeAsync();
@@ -108,14 +108,6 @@ public sealed class ModelPullerTests : IDisposable
         public string Url { get; }
         public List<string> RangesSeen { get; } = [];
 
-        public static int FreePort()
-        {
-            var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            int port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            return port;
-        }
 
         private async Task ServeAsync()
         {

@@ -24,7 +24,7 @@ public sealed class DurabilityTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Sigkill_MidStream_EveryAcknowledgedItemSurvives()
     {
-        int port = FreePort();
+        int port = TestNetwork.FreePort();
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Add("x-api-key", Key);
 
@@ -120,12 +120,4 @@ public sealed class DurabilityTests(ITestOutputHelper output) : IDisposable
         return v;
     }
 
-    private static int FreePort()
-    {
-        var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        int port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
 }

@@ -24,7 +24,7 @@ public sealed class FreshCloneTests
             Assert.Equal(0, await RunAsync("git", ["clone", "--quiet", TestPaths.RepoRoot, clone], root));
             Assert.False(Directory.Exists(Path.Combine(root, "shared")));
 
-            int port = FreePort();
+            int port = TestNetwork.FreePort();
             var start = new ProcessStartInfo(Path.Combine(clone, "imageembed")) { WorkingDirectory = clone, RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (string arg in new[] { "serve", "--urls", $"http://127.0.0.1:{port}" }) start.ArgumentList.Add(arg);
             foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("IMAGEEMBED_", StringComparison.Ordinal)).ToArray()) start.Environment.Remove(key);
@@ -96,12 +96,4 @@ public sealed class FreshCloneTests
         return process.ExitCode;
     }
 
-    private static int FreePort()
-    {
-        var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        int port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
 }

@@ -1,5 +1,6 @@
 using ImageEmbed.Storage;
 using ImageEmbed.Storage.Embedded;
+using ImageEmbed.Storage.PgVector;
 
 namespace ImageEmbed.Service.Hosting;
 
@@ -23,9 +24,6 @@ internal sealed class CollectionStoreProvider(ServiceOptions options, string dat
     {
         if (string.IsNullOrWhiteSpace(store) || store == "embedded")
             return await EmbeddedStore.OpenAsync(dataDirectory).ConfigureAwait(false);
-        return await OpenPostgresAsync(store).ConfigureAwait(false);
+        return await PgVectorStore.OpenAsync(store, CancellationToken.None).ConfigureAwait(false);
     }
-
-    private static Task<ICollectionStore> OpenPostgresAsync(string connection) =>
-        throw new NotSupportedException($"The PostgreSQL/pgvector store is not built into this version (IMAGEEMBED_STORE={connection.Split('@')[^1]}).");
 }

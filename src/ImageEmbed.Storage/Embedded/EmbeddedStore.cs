@@ -182,6 +182,8 @@ public sealed class EmbeddedStore : ICollectionStore
 
     public ValueTask DisposeAsync()
     {
+        // Let go of the vectors at once, even if a caller still holds this (disposed) store.
+        _collections.Clear();
         _db.Dispose();
         _writer.Dispose();
         return ValueTask.CompletedTask;

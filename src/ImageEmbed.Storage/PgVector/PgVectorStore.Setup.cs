@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace ImageEmbed.Storage.PgVector;
+
+// Schema setup and connections: what happens once per store, and what turns a failure to reach the
+// server into an error that names it and the setting to fix.
+public sealed partial class PgVectorStore
+{
+    private ValueTask EnsureSchemaAsync(CancellationToken ct) => _schemaReady ? ValueTask.CompletedTask : SetUpSchemaAsync(ct);
+
+    private async ValueTask SetUpSchemaAsync(CancellationToken ct)
+    {
+        await _schemaLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (_schemaReady) return;
+            NpgsqlConnection conn = await OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using (conn.ConfigureAwait(false))
+            {
+                NpgsqlTransaction tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+                await using (tx.ConfigureAwait(false))
+                {
+                    // The advisory lock makes nodes starting together take turns: concurrent
+                    // CREATE ... IF NOT EXISTS can otherwise fail on a unique index in the system catalogs.
+                    await using var setup = new NpgsqlBatch(conn, tx)
+                    {
+                        BatchCommands =
+                        {
+                            new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock({SchemaLockKey})"),
+                            new NpgsqlBatchCommand("CREATE EXTENSION IF NOT EXISTS vector"),
+                            new NpgsqlBatchCommand(
+                                $"""
+                                CREATE TABLE IF NOT EXISTS {CatalogTable} (
+                                    name text COLLATE "C" PRIMARY KEY,
+                                    model text NOT NULL,
+                                    dimensions integer NOT NULL CHECK (dimensions > 0),
+                                    created timestamptz NOT NULL DEFAULT now())
+                                """),
+                        },
+                    };
+                    string version;
+                    try
+                    {
+                        await setup.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                        version = await ReadExtensionVersionAsync(conn, tx, ct).ConfigureAwait(false);
+                    }
+                    catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.FeatureNotSupported or PostgresErrorCodes.UndefinedFile
+                                                      or PostgresErrorCodes.InsufficientPrivilege)
+                    {
+                        throw new PgVectorUnavailableException(
+                            $"PostgreSQL at {_server} cannot provide pgvector ({e.MessageText}). Install the pgvector extension on the server, " +
+                            $"or have a superuser run CREATE EXTENSION vector in that database; the server is set by {PgConnectionString.Setting}.", e);
+                    }
+                    await tx.CommitAsync(ct).ConfigureAwait(false);
+                    _iterativeScan = AtLeast(version, 0, 8);
+                }
+            }
+            _schemaReady = true;
+        }
+        finally
+        {
+            _schemaLock.Release();
+        }
+    }
+
+    private static async Task<string> ReadExtensionVersionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT extversion FROM pg_extension WHERE extname = 'vector'", conn, tx);
+        return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) as string ?? "";
+    }
+
+    private static bool AtLeast(string version, int major, int minor)
+    {
+        string[] parts = version.Split('.');
+        return parts.Length >= 2
+               && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int ma)
+               && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int mi)
+               && (ma > major || (ma == major && mi >= minor));
+    }
+
+    /// <summary>Opens a pooled connection; a failure to reach or log in to the server names it and the setting.</summary>
+    private async Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken ct)
+    {
+        try
+        {
+            return await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification)
+        {
+            throw new PgVectorUnavailableException(
+                $"PostgreSQL at {_server} refused the login ({e.MessageText}); check the user and password in {PgConnectionString.Setting}.", e);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
+        {
+            throw new PgVectorUnavailableException(
+                $"PostgreSQL at {_server} has no such database ({e.MessageText}); check the database name in {PgConnectionString.Setting}.", e);
+        }
+        catch (NpgsqlException e) when (e is not PostgresException && !_schemaReady && IsConnectFailure(e))
+        {
+            // Only before the first success: later, pool exhaustion and a server going away are the
+            // operator's business at run time, and Npgsql's own message (naming the pool setting) is better.
+            throw new PgVectorUnavailableException(
+                $"Could not connect to PostgreSQL at {_server}: {Innermost(e).Message}. Check that the server is running and reachable, " +
+                $"and the host and port in {PgConnectionString.Setting}.", e);
+        }
+    }
+
+    private static bool IsConnectFailure(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+            if (x is SocketException or TimeoutException or IOException) return true;
+        return false;
+    }
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null) e = e.InnerException;
+        return e;
+    }
+}

@@ -1,0 +1,611 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+
+namespace ImageEmbed.Storage.PgVector;
+
+/// <summary>
+/// Collections in PostgreSQL with pgvector: a catalog table <c>imageembed_collections</c> and one items
+/// table per collection (<c>vector(N)</c>, <c>jsonb</c> metadata, an HNSW cosine index). Many
+/// ImageEmbed nodes can share one database. Thread-safe; one <see cref="NpgsqlDataSource"/> owns
+/// every connection, and no method holds more than one connection at a time, so a pool of one
+/// connection (PGlite) is enough: concurrent calls queue on the pool.
+/// </summary>
+public sealed partial class PgVectorStore : ICollectionStore
+{
+    /// <summary>The largest vector pgvector stores.</summary>
+    public const int MaxDimensions = 16_000;
+
+    /// <summary>The largest vector an HNSW index over <c>vector</c> takes; longer collections are searched exactly.</summary>
+    public const int MaxIndexedDimensions = 2_000;
+
+    internal const string CatalogTable = "imageembed_collections";
+
+    // Items per INSERT statement in an upsert: 500 x 1792 floats is ~10 MB of text per statement.
+    private const int UpsertChunk = 500;
+    private const int ReadAllPage = 500;
+
+    // hnsw.ef_search bounds: pgvector's default is 40 and its maximum 1000.
+    private const int MinEfSearch = 100;
+    private const int MaxEfSearch = 1000;
+
+    // The advisory lock that serializes schema setup across nodes starting at once; an arbitrary constant.
+    private const long SchemaLockKey = 0x1_3A6E_E3BE_D000;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _server;
+    private readonly SemaphoreSlim _schemaLock = new(1, 1);
+    private volatile bool _schemaReady;
+    private bool _iterativeScan; // written before _schemaReady is set, read after
+
+    private PgVectorStore(NpgsqlDataSource dataSource, string server)
+    {
+        _dataSource = dataSource;
+        _server = server;
+    }
+
+    public string Kind => "pgvector";
+
+    /// <summary>
+    /// Connects, creates the pgvector extension and the catalog table when missing, and returns the
+    /// store, which owns the data source it opened (disposed by <see cref="DisposeAsync"/>).
+    /// </summary>
+    /// <param name="connectionString"><c>postgres://user:pass@host:port/db</c> or an Npgsql <c>key=value;...</c> string.</param>
+    /// <exception cref="ArgumentException">The connection string cannot be parsed.</exception>
+    /// <exception cref="PgVectorUnavailableException">The server cannot be reached, refuses the login, or lacks pgvector.</exception>
+    public static async Task<PgVectorStore> OpenAsync(string connectionString, CancellationToken ct)
+    {
+        NpgsqlConnectionStringBuilder settings = PgConnectionString.Parse(connectionString);
+        NpgsqlDataSource dataSource = new NpgsqlDataSourceBuilder(settings.ConnectionString).Build();
+        var store = new PgVectorStore(dataSource, PgConnectionString.Describe(settings));
+        try
+        {
+            await store.EnsureSchemaAsync(ct).ConfigureAwait(false);
+            return store;
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Whether searches use pgvector 0.8's iterative index scans (filtered searches still find K items).</summary>
+    internal bool IterativeScan => _iterativeScan;
+
+    internal NpgsqlDataSource DataSource => _dataSource;
+
+    public async Task<CollectionInfo> CreateCollectionAsync(string name, string model, int dimensions, CancellationToken ct = default)
+    {
+        CollectionNames.Validate(name);
+        if (string.IsNullOrWhiteSpace(model))
+            throw new InvalidStoreRequestException("A collection needs a model name.");
+        if (dimensions is < 1 or > MaxDimensions)
+            throw new InvalidStoreRequestException($"A collection's dimensions must be 1-{MaxDimensions}, not {dimensions}.");
+        await EnsureSchemaAsync(ct).ConfigureAwait(false);
+        string table = PgVectorText.TableName(name);
+
+        // A concurrent delete can remove the row between ON CONFLICT DO NOTHING and the read; then try again.
+        for (int attempt = 0; ; attempt++)
+        {
+            NpgsqlConnection conn = await OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using (conn.ConfigureAwait(false))
+            {
+                NpgsqlTransaction tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+                await using (tx.ConfigureAwait(false))
+                {
+                    // A second creator of the same name waits here on the primary key until the first commits.
+                    await using (var insert = new NpgsqlCommand(
+                        $"INSERT INTO {CatalogTable} (name, model, dimensions) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING RETURNING created", conn, tx))
+                    {
+                        insert.Parameters.Add(new() { Value = name });
+                        insert.Parameters.Add(new() { Value = model });
+                        insert.Parameters.Add(new() { Value = dimensions });
+                        if (await insert.ExecuteScalarAsync(ct).ConfigureAwait(false) is DateTime created)
+                        {
+                            await using var ddl = new NpgsqlBatch(conn, tx);
+                            foreach (string sql in CreateItemsTableSql(table, dimensions))
+                                ddl.BatchCommands.Add(new NpgsqlBatchCommand(sql));
+                            await ddl.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                            await tx.CommitAsync(ct).ConfigureAwait(false);
+                            return new CollectionInfo(name, model, dimensions, 0, ToOffset(created));
+                        }
+                    }
+
+                    await using var existing = new NpgsqlBatch(conn, tx)
+                    {
+                        BatchCommands =
+                        {
+                            new NpgsqlBatchCommand($"SELECT model, dimensions, created FROM {CatalogTable} WHERE name = $1 FOR KEY SHARE") { Parameters = { new() { Value = name } } },
+                            new NpgsqlBatchCommand($"SELECT count(*) FROM {table}"),
+                        },
+                    };
+                    CollectionInfo? info;
+                    try
+                    {
+                        info = await ReadInfoAsync(existing, name, ct).ConfigureAwait(false);
+                    }
+                    catch (PostgresException e) when (IsMissingTable(e, table))
+                    {
+                        info = null; // deleted and dropped since our insert found it
+                    }
+                    if (info is null)
+                    {
+                        if (attempt < 3) continue;
+                        throw new InvalidOperationException($"Collection '{name}' kept being deleted while it was being created; try again.");
+                    }
+                    await tx.CommitAsync(ct).ConfigureAwait(false);
+                    if (info.Model != model || info.Dimensions != dimensions)
+                        throw new CollectionConflictException(
+                            $"Collection '{name}' exists with model '{info.Model}' and {info.Dimensions} dimensions, not model '{model}' with {dimensions}.");
+                    return info;
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<string> CreateItemsTableSql(string table, int dimensions)
+    {
+        // COLLATE "C": id order is byte order (ReadAllAsync, keyset paging), whatever the database's locale.
+        yield return $"CREATE TABLE {table} (id text COLLATE \"C\" PRIMARY KEY, embedding vector({dimensions}) NOT NULL, metadata jsonb, source text)";
+        if (dimensions <= MaxIndexedDimensions)
+            yield return $"CREATE INDEX {table}_hnsw ON {table} USING hnsw (embedding vector_cosine_ops)";
+        // Lets the planner answer a selective metadata filter exactly (bitmap scan, then sort) instead of
+        // post-filtering the HNSW candidates.
+        yield return $"CREATE INDEX {table}_metadata ON {table} USING gin (metadata jsonb_path_ops)";
+    }
+
+    public async Task<CollectionInfo?> GetCollectionAsync(string name, CancellationToken ct = default)
+    {
+        if (!CouldExist(name)) return null;
+        await EnsureSchemaAsync(ct).ConfigureAwait(false);
+        NpgsqlConnection conn = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using (conn.ConfigureAwait(false))
+        {
+            // One round trip; a missing collection has no items table either, so the count fails with 42P01.
+            await using var batch = new NpgsqlBatch(conn)
+            {
+                BatchCommands =
+                {
+                    new NpgsqlBatchCommand($"SELECT model, dimensions, created FROM {CatalogTable} WHERE name = $1") { Parameters = { new() { Value = name } } },
+                    new NpgsqlBatchCommand($"SELECT count(*) FROM {PgVectorText.TableName(name)}"),
+                },
+            };
+            try
+            {
+                return await ReadInfoAsync(batch, name, ct).ConfigureAwait(false);
+            }
+            catch (PostgresException e) when (IsMissingTable(e, PgVectorText.TableName(name)))
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>Reads a batch of (catalog row, count) into an info; null when the catalog row is missing.</summary>
+    private static async Task<CollectionInfo?> ReadInfoAsync(NpgsqlBatch batch, string name, CancellationToken ct)
+    {
+        NpgsqlDataReader reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            if (!await reader.ReadAsync(ct).ConfigureAwait(false)) return null;
+            string model = reader.GetString(0);
+            int dimensions = reader.GetInt32(1);
+            DateTime created = reader.GetDateTime(2);
+            await reader.NextResultAsync(ct).ConfigureAwait(false);
+            await reader.ReadAsync(ct).ConfigureAwait(false);
+            return new CollectionInfo(name, model, dimensions, reader.GetInt64(0), ToOffset(created));
+        }
+    }
+
+    public async Task<IReadOnlyList<CollectionInfo>> ListCollectionsAsync(CancellationToken ct = default)
+    {
+        await EnsureSchemaAsync(ct).ConfigureAwait(false);
+        NpgsqlConnection conn = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using (conn.ConfigureAwait(false))
+        {
+            // A collection deleted between the two round trips fails its count (42P01): list again.
+            for (int attempt = 0; ; attempt++)
+            {
+                var rows = new List<(string Name, string Model, int Dimensions, DateTime Created)>();
+                await using (var list = new NpgsqlCommand($"SELECT name, model, dimensions, created FROM {CatalogTable} ORDER BY name", conn))
+                {
+                    NpgsqlDataReader reader = await list.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                    await using (reader.ConfigureAwait(false))
+                        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                            rows.Add((reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetDateTime(3)));
+                }
+                if (rows.Count == 0) return [];
+
+                await using var counts = new NpgsqlBatch(conn);
+                foreach (var row in rows)
+                    counts.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT count(*) FROM {PgVectorText.TableName(row.Name)}"));
+                try
+                {
+                    var result = new List<CollectionInfo>(rows.Count);
+                    NpgsqlDataReader reader = await counts.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                    await using (reader.ConfigureAwait(false))
+                    {
+                        foreach (var row in rows)
+                        {
+                            await reader.ReadAsync(ct).ConfigureAwait(false);
+                            result.Add(new CollectionInfo(row.Name, row.Model, row.Dimensions, reader.GetInt64(0), ToOffset(row.Created)));
+                            await reader.NextResultAsync(ct).ConfigureAwait(false);
+                        }
+                    }
+                    return result;
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable && attempt < 3)
+                {
+                }
+            }
+        }
+    }
+
+    public async Task<bool> DeleteCollectionAsync(string name, CancellationToken ct = default)
+    {
+        if (!CouldExist(name)) return false;
+        await EnsureSchemaAsync(ct).ConfigureAwait(false);
+        NpgsqlConnection conn = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using (conn.ConfigureAwait(false))
+        {
+            NpgsqlTransaction tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await using (tx.ConfigureAwait(false))
+            {
+                // Deleting the row waits for upserts holding it FOR KEY SHARE, so none writes into a dropped table.
+                await using (var delete = new NpgsqlCommand($"DELETE FROM {CatalogTable} WHERE name = $1", conn, tx))
+                {
+                    delete.Parameters.Add(new() { Value = name });
+                    if (await delete.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 0) return false;
+                }
+                await using (var drop = new NpgsqlCommand($"DROP TABLE IF EXISTS {PgVectorText.TableName(name)}", conn, tx))
+                    await drop.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                await tx.CommitAsync(ct).ConfigureAwait(false);
+                return true;
+            }
+        }
+    }
+
+    public async Task UpsertAsync(string collection, IReadOnlyList<CollectionItem> items, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        // Everything that needs no database is checked first; the last item of a repeated id wins, and
+        // rows are written in id order so two overlapping batches lock them in the same order.
+        var byId = new Dictionary<string, (string Vector, string? Metadata, string? Source, int Length)>(items.Count, StringComparer.Ordinal);
+        foreach (CollectionItem item in items)
+        {
+            ArgumentNullException.ThrowIfNull(item);
+            CollectionNames.ValidateId(item.Id);
+            CheckVector(item.Vector, $"Item '{item.Id}'");
+            if (item.Source is not null && item.Source.Contains('\0', StringComparison.Ordinal))
+                throw new InvalidStoreRequestException($"Item '{item.Id}' has a source with a NUL character.");
+            byId[item.Id] = (PgVectorText.Format(item.Vector), MetadataText(item), item.Source, item.Vector.Length);
+        }
+        string[] ids = byId.Keys.Order(StringComparer.Ordinal).ToArray();
+
+        if (!CouldExist(collection)) throw new CollectionNotFoundException(collection);
+        await EnsureSchemaAsync(ct).ConfigureAwait(false);
+        string table = PgVectorText.TableName(collection);
+        NpgsqlConnection conn = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using (conn.ConfigureAwait(false))
+        {
+            NpgsqlTransaction tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await using (tx.ConfigureAwait(false))
+            {
+                // FOR KEY SHARE keeps the collection from being deleted (and its table dropped) until commit.
+                int dimensions = await ReadDimensionsAsync(conn, tx, collection, "FOR KEY SHARE", ct).ConfigureAwait(false)
+                    ?? throw new CollectionNotFoundException(collection);
+                foreach (string id in ids)
+                    if (byId[id].Length != dimensions)
+                        throw new InvalidStoreRequestException(
+                            $"Item '{id}' has a vector of {byId[id].Length} values; collection '{collection}' holds vectors of {dimensions}.");
+
+                for (int start = 0; start < ids.Length; start += UpsertChunk)
+                {
+                    string[] chunk = ids[start..Math.Min(ids.Length, start + UpsertChunk)];
+                    await using var upsert = new NpgsqlCommand(
+                        $"""
+                        INSERT INTO {table} (id, embedding, metadata, source)
+                        SELECT u.id, u.embedding::vector, u.metadata::jsonb, u.source
+                        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(id, embedding, metadata, source)
+                        ON CONFLICT (id) DO UPDATE SET embedding = excluded.embedding, metadata = excluded.metadata, source = excluded.source
+                        """, conn, tx);
+                    upsert.Parameters.Add(new() { Value = chunk });
+                    upsert.Parameters.Add(new() { Value = chunk.Select(id => byId[id].Vector).ToArray() });
+                    upsert.Parameters.Add(new() { Value = chunk.Select(id => byId[id].Metadata).ToArray() });
+                    upsert.Parameters.Add(new() { Value = chunk.Select(id => byId[id].Source).ToArray() });
+                    await upsert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                }
+                await tx.CommitAsync(ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static string? MetadataText(CollectionItem item)
+    {
+        if (item.Metadata is not { } metadata || metadata.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined) return null;
+        if (metadata.ValueKind != JsonValueKind.Object)
+            throw new InvalidStoreRequestException($"Item '{item.Id}' has metadata that is a JSON {metadata.ValueKind.ToString().ToLowerInvariant()}, not an object.");
+        string raw = metadata.GetRawText();
+        // jsonb cannot hold U+0000; refuse it here rather than as a server error.
+        if (raw.Contains("\\u0000", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidStoreRequestException($"Item '{item.Id}' has metadata with a \\u0000 character, which PostgreSQL cannot store.");
+        return raw;
+    }
+
+    public async Task<CollectionItem?> GetItemAsync(string collection, string id, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (!CouldExist(collection)) throw new CollectionNotFoundException(collection);
+        await EnsureSchemaAsync(ct).ConfigureAwait(false);
+        string table = PgVectorText.TableName(collection);
+        NpgsqlConnection conn = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using (conn.ConfigureAwait(false))
+        {
+            if (!CouldBeStored(id))
+                return await ReadDimensionsAsync(conn, null, collection, "", ct).ConfigureAwait(false) is null
+                    ? throw new CollectionNotFoundException(collection) : null;
+
+            await using var get = new NpgsqlCommand($"SELECT id, embedding::text, metadata::text, source FROM {table} WHERE id = $1", conn);
+            get.Parameters.Add(new() { Value = id });
+            try
+            {
+                NpgsqlDataReader reader = await get.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                    return await reader.ReadAsync(ct).ConfigureAwait(false) ? ReadItem(reader) : null;
+            }
+            catch (PostgresException e) when (IsMissingTable(e, table))
+            {
+                throw new CollectionNotFoundException(collection);
+            }
+        }
+    }
+
+    public async Task<bool> DeleteItemAsync(string collection, string id, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (!CouldExist(collection)) throw new CollectionNotFoundException(collection);
+        await EnsureSchemaAsync(ct).ConfigureAwait(false);
+        string table = PgVectorText.TableName(collection);
+        NpgsqlConnection conn = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using (conn.ConfigureAwait(false))
+        {
+            if (!CouldBeStored(id))
+                return await ReadDimensionsAsync(conn, null, collection, "", ct).ConfigureAwait(false) is null
+                    ? throw new CollectionNotFoundException(collection) : false;
+
+            await using var delete = new NpgsqlCommand($"DELETE FROM {table} WHERE id = $1", conn);
+            delete.Parameters.Add(new() { Value = id });
+            try
+            {
+                return await delete.ExecuteNonQueryAsync(ct).ConfigureAwait(false) > 0;
+            }
+            catch (PostgresException e) when (IsMissingTable(e, table))
+            {
+                throw new CollectionNotFoundException(collection);
+            }
+        }
+    }
+
+    public async Task<IReadOnlyList<SearchHit>> SearchAsync(string collection, SearchQuery query, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        CheckVector(query.Vector, "The query");
+        if (query.K < 1)
+            throw new InvalidStoreRequestException($"K must be at least 1, not {query.K}.");
+        string? filter = FilterJson(query.Filter, out List<(string Key, string Value)> exact);
+        string[] exclude = query.Exclude is { Count: > 0 } ex ? ex.ToArray() : [];
+
+        if (!CouldExist(collection)) throw new CollectionNotFoundException(collection);
+        await EnsureSchemaAsync(ct).ConfigureAwait(false);
+        string table = PgVectorText.TableName(collection);
+        NpgsqlConnection conn = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using (conn.ConfigureAwait(false))
+        {
+            int dimensions = await ReadDimensionsAsync(conn, null, collection, "", ct).ConfigureAwait(false)
+                ?? throw new CollectionNotFoundException(collection);
+            if (query.Vector.Length != dimensions)
+                throw new InvalidStoreRequestException(
+                    $"The query vector has {query.Vector.Length} values; collection '{collection}' holds vectors of {dimensions}.");
+
+            var search = new NpgsqlBatchCommand();
+            search.Parameters.Add(new() { Value = PgVectorText.Format(query.Vector) });
+            search.Parameters.Add(new() { Value = query.K });
+            var sql = new StringBuilder($"SELECT id, embedding <=> $1::vector AS distance, metadata::text, source FROM {table}");
+            string and = " WHERE ";
+            if (filter is not null)
+            {
+                search.Parameters.Add(new() { Value = filter });
+                sql.Append(CultureInfo.InvariantCulture, $"{and}metadata @> ${search.Parameters.Count}::jsonb");
+                and = " AND ";
+            }
+            // @> is containment: for an array or object value, also require the value to be equal.
+            foreach ((string key, string value) in exact)
+            {
+                search.Parameters.Add(new() { Value = key });
+                search.Parameters.Add(new() { Value = value });
+                sql.Append(CultureInfo.InvariantCulture, $"{and}metadata -> ${search.Parameters.Count - 1} = ${search.Parameters.Count}::jsonb");
+                and = " AND ";
+            }
+            if (exclude.Length > 0)
+            {
+                search.Parameters.Add(new() { Value = exclude });
+                sql.Append(CultureInfo.InvariantCulture, $"{and}id <> ALL(${search.Parameters.Count}::text[])");
+            }
+            sql.Append(" ORDER BY distance LIMIT $2");
+            search.CommandText = sql.ToString();
+
+            // HNSW is approximate: a candidate list of at least max(100, 2K) makes small collections exact
+            // and keeps recall high on large ones. set_config(..., true) is SET LOCAL: a batch runs in one
+            // implicit transaction, so the settings end with it and never leak to the pooled connection
+            // (on PGlite, to the one backend every connection shares). pgvector 0.8's iterative scan keeps
+            // looking past the candidate list when filters or exclusions drop candidates.
+            int ef = Math.Clamp(Math.Max(2 * query.K, query.K + exclude.Length), MinEfSearch, MaxEfSearch);
+            await using var batch = new NpgsqlBatch(conn)
+            {
+                BatchCommands =
+                {
+                    new NpgsqlBatchCommand(_iterativeScan
+                        ? "SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'strict_order', true)"
+                        : "SELECT set_config('hnsw.ef_search', $1, true)")
+                    { Parameters = { new() { Value = ef.ToString(CultureInfo.InvariantCulture) } } },
+                    search,
+                },
+            };
+
+            var hits = new List<SearchHit>(Math.Min(query.K, 1024));
+            try
+            {
+                NpgsqlDataReader reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    await reader.NextResultAsync(ct).ConfigureAwait(false);
+                    while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                    {
+                        // Rows come best first, so the first one under MinScore ends the list. The float
+                        // comparison matches the scores returned, so a threshold taken from a hit keeps it.
+                        float score = (float)(1.0 - reader.GetDouble(1));
+                        if (query.MinScore is { } min && score < min) break;
+                        hits.Add(new SearchHit(reader.GetString(0), score, ReadMetadata(reader, 2), reader.IsDBNull(3) ? null : reader.GetString(3)));
+                    }
+                }
+            }
+            catch (PostgresException e) when (IsMissingTable(e, table))
+            {
+                throw new CollectionNotFoundException(collection);
+            }
+            return hits;
+        }
+    }
+
+    /// <summary>The filter as one JSON object for <c>@&gt;</c>, and the keys whose values are arrays or objects.</summary>
+    private static string? FilterJson(IReadOnlyDictionary<string, JsonElement>? filter, out List<(string Key, string Value)> exact)
+    {
+        exact = [];
+        if (filter is not { Count: > 0 }) return null;
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach ((string key, JsonElement value) in filter)
+            {
+                if (value.ValueKind == JsonValueKind.Undefined)
+                    throw new InvalidStoreRequestException($"The filter on '{key}' has no value.");
+                writer.WritePropertyName(key);
+                value.WriteTo(writer);
+                if (value.ValueKind is JsonValueKind.Array or JsonValueKind.Object)
+                    exact.Add((key, value.GetRawText()));
+            }
+            writer.WriteEndObject();
+        }
+        string json = Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        if (json.Contains("\\u0000", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidStoreRequestException("The filter has a \\u0000 character, which PostgreSQL cannot store or match.");
+        return json;
+    }
+
+    public async IAsyncEnumerable<CollectionItem> ReadAllAsync(string collection, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        if (!CouldExist(collection)) throw new CollectionNotFoundException(collection);
+        await EnsureSchemaAsync(ct).ConfigureAwait(false);
+        string table = PgVectorText.TableName(collection);
+        // Keyset pages, each read whole on a connection that is returned before any item is yielded:
+        // the caller may use the store while enumerating (with a pool of one, a held connection would
+        // deadlock it), and a large collection is never one long-running statement. Items written
+        // during the enumeration may or may not appear.
+        string? after = null;
+        while (true)
+        {
+            var page = new List<CollectionItem>(ReadAllPage);
+            NpgsqlConnection conn = await OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using (conn.ConfigureAwait(false))
+            {
+                await using var read = new NpgsqlCommand(after is null
+                    ? $"SELECT id, embedding::text, metadata::text, source FROM {table} ORDER BY id LIMIT {ReadAllPage}"
+                    : $"SELECT id, embedding::text, metadata::text, source FROM {table} WHERE id > $1 ORDER BY id LIMIT {ReadAllPage}", conn);
+                if (after is not null) read.Parameters.Add(new() { Value = after });
+                try
+                {
+                    NpgsqlDataReader reader = await read.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                    await using (reader.ConfigureAwait(false))
+                        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                            page.Add(ReadItem(reader));
+                }
+                catch (PostgresException e) when (IsMissingTable(e, table))
+                {
+                    throw new CollectionNotFoundException(collection);
+                }
+            }
+
+            foreach (CollectionItem item in page)
+                yield return item;
+            if (page.Count < ReadAllPage) yield break;
+            after = page[^1].Id;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
+        _schemaLock.Dispose();
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    /// <summary>The collection's dimensions, or null when there is no such collection.</summary>
+    private static async Task<int?> ReadDimensionsAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string collection, string locking, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"SELECT dimensions FROM {CatalogTable} WHERE name = $1 {locking}", conn, tx);
+        cmd.Parameters.Add(new() { Value = collection });
+        return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) is int d ? d : null;
+    }
+
+    private static bool IsMissingTable(PostgresException e, string table) =>
+        e.SqlState == PostgresErrorCodes.UndefinedTable && e.MessageText.Contains(table, StringComparison.Ordinal);
+
+    /// <summary>
+    /// Names refused by <see cref="CollectionNames.Validate"/> were never created: no need to ask, and
+    /// PostgreSQL would fail on a NUL rather than answer "no such collection".
+    /// </summary>
+    private static bool CouldExist(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        try
+        {
+            CollectionNames.Validate(name);
+            return true;
+        }
+        catch (InvalidStoreRequestException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Ids refused by <see cref="CollectionNames.ValidateId"/> were never stored; asking PostgreSQL about a NUL would fail.</summary>
+    private static bool CouldBeStored(string id) =>
+        id.Length is > 0 and <= CollectionNames.MaxIdLength && !id.Any(char.IsControl);
+
+    private static void CheckVector(float[]? vector, string what)
+    {
+        if (vector is null || vector.Length == 0)
+            throw new InvalidStoreRequestException($"{what} has no vector.");
+        foreach (float f in vector)
+            if (!float.IsFinite(f))
+                throw new InvalidStoreRequestException($"{what} has a vector with NaN or infinity.");
+    }
+
+    private static CollectionItem ReadItem(NpgsqlDataReader reader) =>
+        new(reader.GetString(0), PgVectorText.Parse(reader.GetString(1)), ReadMetadata(reader, 2), reader.IsDBNull(3) ? null : reader.GetString(3));
+
+    private static JsonElement? ReadMetadata(NpgsqlDataReader reader, int ordinal)
+    {
+        if (reader.IsDBNull(ordinal)) return null;
+        using JsonDocument doc = JsonDocument.Parse(reader.GetString(ordinal));
+        return doc.RootElement.Clone();
+    }
+
+    // timestamptz arrives as a UTC DateTime.
+    private static DateTimeOffset ToOffset(DateTime utc) => new(DateTime.SpecifyKind(utc, DateTimeKind.Utc));
+}

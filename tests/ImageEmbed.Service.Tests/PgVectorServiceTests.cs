@@ -1,0 +1,33 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ImageEmbed.Storage.Tests;
+using ImageEmbed.Tests;
+
+namespace ImageEmbed.Service.Tests;
+
+/// <summary>The same collections API over PostgreSQL/pgvector (IMAGEEMBED_STORE), with real pgvector through PGlite.</summary>
+public sealed class PgVectorServiceTests(PgliteServerFixture postgres) : IClassFixture<PgliteServerFixture>
+{
+    [Fact]
+    public async Task Collections_OverPgVector_SearchFindsEachImageFirst()
+    {
+        await using ServiceServer service = await ServiceServer.StartAsync(new Dictionary<string, string?> { ["Service:Store"] = postgres.ConnectionString });
+        HttpClient client = service.Client;
+        Assert.Equal(HttpStatusCode.OK, (await client.PutAsJsonAsync("/v1/collections/pg-dev", new { }).DefaultTimeout()).StatusCode);
+        string[] files = TestPaths.DevFiles().Take(20).ToArray();
+        var items = files.Select(f => new { id = Path.GetFileNameWithoutExtension(f), image = DevCollectionFixture.DataUri(File.ReadAllBytes(f)) });
+        using HttpResponseMessage upsert = await client.PostAsJsonAsync("/v1/collections/pg-dev/items", new { items }).DefaultTimeout();
+        Assert.Equal(files.Length, (await upsert.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("upserted").GetInt32());
+
+        foreach (string file in files)
+        {
+            using HttpResponseMessage search = await client.PostAsJsonAsync("/v1/collections/pg-dev/search", new { image = DevCollectionFixture.DataUri(File.ReadAllBytes(file)), k = 3 }).DefaultTimeout();
+            JsonElement hits = (await search.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("results");
+            Assert.Equal(Path.GetFileNameWithoutExtension(file), hits[0].GetProperty("id").GetString());
+        }
+        using HttpResponseMessage duplicates = await client.PostAsync("/v1/collections/pg-dev/duplicates", null).DefaultTimeout();
+        Assert.Equal(0, (await duplicates.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("groups").GetArrayLength());
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync("/v1/collections/pg-dev").DefaultTimeout()).StatusCode);
+    }
+}
