@@ -45,10 +45,16 @@ public sealed class EmbeddingEngine : IAsyncDisposable
     public Task<LoadedModel> LoadAsync(string? model)
     {
         string name = Registry.ResolveName(model);
-        Lazy<Task<LoadedModel>> lazy = _loaded.GetOrAdd(name, n => new Lazy<Task<LoadedModel>>(() => Task.Run(() => Open(n))));
-        Task<LoadedModel> task = lazy.Value;
-        if (task.IsFaulted) _loaded.TryRemove(new KeyValuePair<string, Lazy<Task<LoadedModel>>>(name, lazy));
-        return task;
+        if (_loaded.TryGetValue(name, out Lazy<Task<LoadedModel>>? existing)) return existing.Value;
+        Lazy<Task<LoadedModel>> created = null!;
+        created = new Lazy<Task<LoadedModel>>(() =>
+        {
+            Task<LoadedModel> load = Task.Run(() => Open(name));
+            // Forget a failed load whenever it fails (only this attempt's entry), so the next request retries.
+            load.ContinueWith(_ => _loaded.TryRemove(KeyValuePair.Create(name, created)), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            return load;
+        });
+        return _loaded.GetOrAdd(name, created).Value;
     }
 
     /// <summary>Embeds one encoded image with <paramref name="model"/> (null or <c>default</c> = the default model).</summary>

@@ -65,6 +65,26 @@ public sealed class ModelRegistryTests : IDisposable
     }
 
     [Fact]
+    public async Task Load_FailedThenFixed_TheNextRequestLoadsIt()
+    {
+        string modelDir = Directory.CreateDirectory(Path.Combine(_dir, "late")).FullName;
+        File.WriteAllText(Path.Combine(modelDir, ModelRegistry.ManifestFileName), JsonSerializer.Serialize(ModelCatalog.MobileNetV2_140 with { Name = "late" }, ModelManifest.JsonOptions));
+        await using var engine = new EmbeddingEngine(new ModelsOptions { Directory = _dir, DefaultModel = "late" }, new ImagingOptions());
+
+        var missing = await Assert.ThrowsAsync<ModelLoadException>(() => engine.LoadAsync(null)).DefaultTimeout();
+        Assert.Contains("is missing", missing.Message, StringComparison.Ordinal);
+
+        File.CreateSymbolicLink(Path.Combine(modelDir, "model.onnx"), TestPaths.MobileNetOnnx);
+        LoadedModel? loaded = null;
+        for (int i = 0; i < 50 && loaded is null; i++)
+        {
+            try { loaded = await engine.LoadAsync(null).DefaultTimeout(); }
+            catch (ModelLoadException) { await Task.Delay(20); } // the failed attempt is forgotten asynchronously
+        }
+        Assert.Equal("late", loaded?.Name);
+    }
+
+    [Fact]
     public void Find_BrokenManifestJson_ThrowsModelLoadExceptionNamingTheFile()
     {
         string modelDir = Directory.CreateDirectory(Path.Combine(_dir, "broken")).FullName;
