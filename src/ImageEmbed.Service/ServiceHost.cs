@@ -36,8 +36,13 @@ public static class ServiceHost
         if (noAuth) service.NoAuth = true;
         ModelsOptions models = SettingsBinding.Models(config);
         ImagingOptions imaging = SettingsBinding.Imaging(config);
-        string[] problems = service.Validate().Concat(models.Validate()).Concat(imaging.Validate()).ToArray();
-        if (problems.Length > 0) throw new ArgumentException("Invalid settings: " + string.Join(" ", problems));
+        var problems = service.Validate().Concat(models.Validate()).Concat(imaging.Validate()).ToList();
+        if (service.Store is { Length: > 0 } store && store != "embedded")
+        {
+            try { Storage.PgVector.PgVectorStore.ValidateConnectionString(store); }
+            catch (ArgumentException e) { problems.Add($"Service:Store (IMAGEEMBED_STORE) is not a usable PostgreSQL connection string: {e.Message}"); }
+        }
+        if (problems.Count > 0) throw new ArgumentException("Invalid settings: " + string.Join(" ", problems));
         string dataDirectory = SettingsBinding.DataDirectory(config);
 
         // Base64 JSON is 4/3 of the image; multipart adds a little. Anything bigger is refused while it streams in.

@@ -72,6 +72,10 @@ public sealed partial class PgVectorStore : ICollectionStore
         }
     }
 
+    /// <summary>Checks a connection string without connecting, so a bad setting fails at start rather than per request.</summary>
+    /// <exception cref="ArgumentException">It cannot be parsed; the message says why (never the password).</exception>
+    public static void ValidateConnectionString(string connectionString) => PgConnectionString.Parse(connectionString);
+
     /// <summary>Whether searches use pgvector 0.8's iterative index scans (filtered searches still find K items).</summary>
     internal bool IterativeScan => _iterativeScan;
 
