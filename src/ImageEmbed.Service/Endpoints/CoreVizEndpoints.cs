@@ -2,6 +2,7 @@ using System.Text.Json;
 using ImageEmbed.Imaging;
 using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Models;
+using ImageEmbed.Models.Embeddings;
 using ImageEmbed.Service.Errors;
 using Microsoft.Net.Http.Headers;
 
@@ -15,7 +16,7 @@ internal static class CoreVizEndpoints
         app.MapPost("/api/ai/embeddings", EmbedAsync)
             .WithName("CreateImageEmbedding")
             .WithSummary("Embed one image (JSON with an http(s) URL or data URI; multipart field 'image'; or a raw image/* body).")
-            .WithDescription("Content types: application/json {\"image\", \"model\"}; multipart/form-data with a file field 'image' (+ 'model'); or a raw image/* body with ?model=. The format is always recognised from the bytes.")
+            .WithDescription("Content types: application/json {\"image\", \"model\", \"encoding_format\"}; multipart/form-data with a file field 'image' (+ 'model'); or a raw image/* body with ?model=. The format is always recognised from the bytes.")
             .Produces<CoreVizResponse>()
             .ProducesApiErrors();
     }
@@ -26,6 +27,7 @@ internal static class CoreVizEndpoints
     private static async Task<IResult> EmbedAsync(HttpRequest request, ImageEmbedder embedder, ImagingOptions imaging, CancellationToken ct)
     {
         ImageEmbedding embedding;
+        EmbeddingEncoding encoding = EmbeddingJson.Parse(request.Query["encoding_format"].ToString() is { Length: > 0 } q ? q : null);
         MediaTypeHeaderValue.TryParse(request.ContentType, out MediaTypeHeaderValue? contentType);
         string mediaType = contentType?.MediaType.Value?.ToLowerInvariant() ?? "";
         if (mediaType is "application/json" or "" || mediaType.EndsWith("+json", StringComparison.Ordinal))
@@ -33,6 +35,7 @@ internal static class CoreVizEndpoints
             using JsonDocument doc = await RequestBody.ReadJsonObjectAsync(request, ct);
             string? image = RequestBody.OptionalString(doc.RootElement, "image");
             if (string.IsNullOrWhiteSpace(image)) throw ApiException.BadRequest("Missing required field 'image' (an http(s) URL or a data:image/...;base64 URI).", "image");
+            if (RequestBody.OptionalString(doc.RootElement, "encoding_format") is { } format) encoding = EmbeddingJson.Parse(format);
             embedding = await embedder.EmbedReferenceAsync(image, RequestBody.OptionalString(doc.RootElement, "model"), ct);
         }
         else if (mediaType == "multipart/form-data")
@@ -57,6 +60,15 @@ internal static class CoreVizEndpoints
             throw new ApiException(StatusCodes.Status415UnsupportedMediaType,
                 $"Unsupported Content-Type '{request.ContentType}': send application/json, multipart/form-data with a field 'image', or a raw image/* body.");
         }
-        return Results.Ok(new CoreVizResponse(embedding.Vector, embedding.Dimensions, embedding.Model));
+        var body = new System.Buffers.ArrayBufferWriter<byte>(embedding.Dimensions * 12 + 128);
+        using (var json = new Utf8JsonWriter(body, ErrorWriter.JsonOptions))
+        {
+            json.WriteStartObject();
+            EmbeddingJson.Write(json, "embedding", embedding.Vector, encoding);
+            json.WriteNumber("dimensions", embedding.Dimensions);
+            json.WriteString("model", embedding.Model);
+            json.WriteEndObject();
+        }
+        return Results.Bytes(body.WrittenMemory.ToArray(), "application/json; charset=utf-8");
     }
 }

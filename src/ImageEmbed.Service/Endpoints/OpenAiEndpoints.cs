@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
@@ -15,7 +14,7 @@ internal static class OpenAiEndpoints
         app.MapPost("/v1/embeddings", EmbedAsync)
             .WithName("CreateEmbeddings")
             .WithSummary("OpenAI-style embeddings for images (URLs, data URIs, bytes) and, with CLIP-family models, text.")
-            .WithDescription("Body: {\"input\": string | string[] | [{\"image\"} | {\"text\"}] | image bytes as [0..255], \"model\", \"encoding_format\": float|base64, \"dimensions\", \"modality\": image|text}.")
+            .WithDescription("Body: {\"input\": string | string[] | [{\"image\"} | {\"text\"}] | image bytes as [0..255], \"model\", \"encoding_format\": float|base64|int8|uint8|binary|ubinary, \"dimensions\", \"modality\": image|text}.")
             .Produces<OpenAiResponse>()
             .ProducesApiErrors();
         app.MapGet("/v1/models", ListModels)
@@ -39,9 +38,8 @@ internal static class OpenAiEndpoints
         string? modality = RequestBody.OptionalString(root, "modality");
         if (modality is not (null or "image" or "text"))
             throw ApiException.BadRequest($"'modality' must be \"image\" or \"text\" (was \"{modality}\").", "modality");
-        string encoding = RequestBody.OptionalString(root, "encoding_format") ?? "float";
-        if (encoding is not ("float" or "base64"))
-            throw ApiException.BadRequest($"'encoding_format' must be \"float\" or \"base64\" (was \"{encoding}\").", "encoding_format");
+        // "embedding_type" is the name some hosted APIs use for the same choice.
+        EmbeddingEncoding encoding = EmbeddingJson.Parse(RequestBody.OptionalString(root, "encoding_format") ?? RequestBody.OptionalString(root, "embedding_type"));
 
         LoadedModel model = await embedder.Engine.LoadAsync(RequestBody.OptionalString(root, "model"));
         int? dimensions = ReadDimensions(root, model.Manifest);
@@ -90,17 +88,7 @@ internal static class OpenAiEndpoints
             json.WriteStartObject();
             json.WriteString("object", "embedding");
             json.WriteNumber("index", i);
-            if (encoding == "base64")
-            {
-                // Little-endian float32, as OpenAI clients decode it (the platform is little-endian).
-                json.WriteBase64String("embedding", MemoryMarshal.AsBytes(vector.AsSpan()));
-            }
-            else
-            {
-                json.WriteStartArray("embedding");
-                foreach (float v in vector) json.WriteNumberValue(v);
-                json.WriteEndArray();
-            }
+            EmbeddingJson.Write(json, "embedding", vector, encoding);
             json.WriteEndObject();
         }
         json.WriteEndArray();
