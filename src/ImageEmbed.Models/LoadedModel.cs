@@ -23,8 +23,7 @@ public sealed class LoadedModel : IAsyncDisposable
     /// <summary>The text tower, for CLIP-family models; null for image-only models.</summary>
     public TextEncoder? Text { get; }
 
-    /// <summary>What the model embeds: <c>image</c>, plus <c>text</c> with a text tower.</summary>
-    public string[] Modalities => Text is null ? ["image"] : ["image", "text"];
+    public string[] Modalities => Manifest.Modalities;
 
     /// <summary>The text tower, or a client-facing refusal naming the model's modalities.</summary>
     /// <exception cref="UnsupportedModalityException">The model is image-only.</exception>

@@ -35,6 +35,10 @@ public sealed record ModelManifest
     /// <summary>Files to fetch for <c>imageembed models pull</c>, each with its size and sha256. Empty for models installed by other means.</summary>
     public IReadOnlyList<DownloadSpec> Downloads { get; init; } = [];
 
+    /// <summary>What the model embeds: <c>image</c>, plus <c>text</c> with a text tower.</summary>
+    [JsonIgnore]
+    public string[] Modalities => Text is null ? ["image"] : ["image", "text"];
+
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,

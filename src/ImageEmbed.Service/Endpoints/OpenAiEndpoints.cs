@@ -119,7 +119,7 @@ internal static class OpenAiEndpoints
         HashSet<string> loaded = engine.Loaded.Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
         ModelInfo[] data = engine.Registry.ListInstalled().Select(m => new ModelInfo(
             m.Name, "model", new DateTimeOffset(File.GetLastWriteTimeUtc(m.ImageEncoderPath)).ToUnixTimeSeconds(), "imageembed",
-            m.Manifest.Dimensions, m.Manifest.Text is null ? ["image"] : ["image", "text"], m.Name == defaultName, loaded.Contains(m.Name))).ToArray();
+            m.Manifest.Dimensions, m.Manifest.Modalities, m.Name == defaultName, loaded.Contains(m.Name))).ToArray();
         return new ModelList("list", data);
     }
 }
