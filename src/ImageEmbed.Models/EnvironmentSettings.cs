@@ -26,7 +26,7 @@ public static class EnvironmentSettings
         ("IMAGEEMBED_ALLOW_PRIVATE_URLS", "Imaging:AllowPrivateUrls", "allow image URLs on loopback/private networks"),
         ("IMAGEEMBED_ALLOWED_PRIVATE_HOSTS", "Imaging:AllowedPrivateHosts", "host names allowed to resolve to private addresses"),
         ("IMAGEEMBED_FETCH_TIMEOUT_MS", "Imaging:FetchTimeoutMs", "whole image download time limit"),
-        ("IMAGEEMBED_STORE", "Service:Store", "collections store: empty = embedded (SQLite in the data folder), or a postgres:// URL"),
+        ("IMAGEEMBED_STORE", "Service:Store", "collections store: empty = embedded (SQLite in the data folder), embedded-int8, or a postgres:// URL"),
         ("IMAGEEMBED_API_KEYS", "Service:ApiKeys", "API keys accepted, comma-separated"),
         ("IMAGEEMBED_RATE_LIMIT_PER_MINUTE", "Service:RateLimitPerMinute", "requests per minute per API key; 0 = unlimited"),
     ];

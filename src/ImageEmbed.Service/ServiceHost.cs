@@ -37,7 +37,7 @@ public static class ServiceHost
         ModelsOptions models = SettingsBinding.Models(config);
         ImagingOptions imaging = SettingsBinding.Imaging(config);
         var problems = service.Validate().Concat(models.Validate()).Concat(imaging.Validate()).ToList();
-        if (service.Store is { Length: > 0 } store && store != "embedded")
+        if (service.Store is { Length: > 0 } store && store is not ("embedded" or "embedded-int8"))
         {
             try { Storage.PgVector.PgVectorStore.ValidateConnectionString(store); }
             catch (ArgumentException e) { problems.Add($"Service:Store (IMAGEEMBED_STORE) is not a usable PostgreSQL connection string: {e.Message}"); }

@@ -24,13 +24,14 @@ internal static class BenchCommand
     private static readonly OptionSpec Store = new("store", null, null, "Benchmark the embedded collection store instead (random unit vectors; no model or images needed).");
     private static readonly OptionSpec Vectors = new("vectors", null, "LIST", "With --store: collection sizes, comma-separated (default 100000,1000000).");
     private static readonly OptionSpec Dims = new("dims", null, "LIST", "With --store: vector lengths, comma-separated (default 512,1792).");
+    private static readonly OptionSpec Int8 = new("int8", null, null, "With --store: the int8 layout, with recall@10 against an exact search.");
     private static readonly OptionSpec Concurrency = new("concurrency", "c", "LIST", "Concurrent HTTP clients for the --server rows, comma-separated (default 1,8,32).");
 
     public static readonly CommandSpec Spec = new(
         "bench",
         "Measure decode+preprocess, bare ONNX Runtime inference, engine inference and end-to-end embedding, and print a Markdown report.",
-        "bench --images DIR [--model NAME] [--seconds N] [--batch-sizes 1,8,32] [--server URL [--key KEY] [--concurrency 1,8,32]] | bench --store [--vectors 100000,1000000] [--dims 512,1792]",
-        [Model, Images, Seconds, Batches, Server, Key, Concurrency, Store, Vectors, Dims],
+        "bench --images DIR [--model NAME] [--seconds N] [--batch-sizes 1,8,32] [--server URL [--key KEY] [--concurrency 1,8,32]] | bench --store [--int8] [--vectors 100000,1000000] [--dims 512,1792]",
+        [Model, Images, Seconds, Batches, Server, Key, Concurrency, Store, Vectors, Dims, Int8],
         """
         Rows: decode+preprocess per image (one thread, the sample images and a 24-megapixel JPEG made
         from one of them); inference images/s for each batch size, first with the bare ONNX Runtime
@@ -49,7 +50,7 @@ internal static class BenchCommand
         if (args.Has("store"))
         {
             int[] sizes = (args.Get("vectors") ?? "100000,1000000").Split(',').Select(s => int.TryParse(s, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : throw new UsageException($"Bad size '{s}'.")).ToArray();
-            List<string> rows = await StoreBench.RunAsync(sizes, ParseList(args.Get("dims") ?? "512,1792", "dimension", max: 8192), queries: 50, ct);
+            List<string> rows = await StoreBench.RunAsync(sizes, ParseList(args.Get("dims") ?? "512,1792", "dimension", max: 8192), queries: 50, args.Has("int8"), ct);
             Console.WriteLine($"Embedded store, {Environment.ProcessorCount} cores, exact search ({(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "AVX-512" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "AVX2" : "SSE")}).");
             Console.WriteLine();
             Console.WriteLine(string.Join(Environment.NewLine, rows));

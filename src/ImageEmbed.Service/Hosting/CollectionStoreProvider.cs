@@ -6,7 +6,8 @@ namespace ImageEmbed.Service.Hosting;
 
 /// <summary>
 /// Opens the configured collection store once, on first use (<c>IMAGEEMBED_STORE</c>: empty for the
-/// embedded store in the data folder, or a PostgreSQL connection string / URL for pgvector), and
+/// embedded store in the data folder, <c>embedded-int8</c> for its int8 layout, or a PostgreSQL
+/// connection string / URL for pgvector), and
 /// disposes it when the host stops.
 /// </summary>
 internal sealed class CollectionStoreProvider(ServiceOptions options, string dataDirectory) : IAsyncDisposable
@@ -24,6 +25,8 @@ internal sealed class CollectionStoreProvider(ServiceOptions options, string dat
     {
         if (string.IsNullOrWhiteSpace(store) || store == "embedded")
             return await EmbeddedStore.OpenAsync(dataDirectory).ConfigureAwait(false);
+        if (store == "embedded-int8")
+            return await EmbeddedStore.OpenAsync(dataDirectory, int8: true).ConfigureAwait(false);
         return await PgVectorStore.OpenAsync(store, CancellationToken.None).ConfigureAwait(false);
     }
 }

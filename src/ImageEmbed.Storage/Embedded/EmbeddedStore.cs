@@ -12,25 +12,39 @@ namespace ImageEmbed.Storage.Embedded;
 /// <c>synchronous=FULL</c>) is the record, and every collection is also held in memory for exact
 /// search. A write is committed to SQLite first and made visible in memory second, so what a search
 /// sees has always been acknowledged durably. One writer at a time; readers never wait on SQLite.
+/// With <c>int8</c>, memory holds int8 codes instead of floats (a quarter of the size) and the float
+/// vectors are read back from SQLite, through a second connection that only sees committed data, to
+/// re-score the best candidates of each search exactly and to answer reads of single items.
 /// </summary>
 public sealed class EmbeddedStore : ICollectionStore
 {
     public const string FileName = "collections.db";
 
     private readonly SqliteDatabase _db;
+    private readonly SqliteDatabase _reader;
+    private readonly Lock _readerLock = new();
+    private readonly bool _int8;
     private readonly SemaphoreSlim _writer = new(1, 1);
     private readonly ConcurrentDictionary<string, MemoryCollection> _collections = new(StringComparer.Ordinal);
 
-    private EmbeddedStore(SqliteDatabase db) => _db = db;
+    private EmbeddedStore(SqliteDatabase db, SqliteDatabase reader, bool int8)
+    {
+        _db = db;
+        _reader = reader;
+        _int8 = int8;
+    }
 
-    public string Kind => "embedded";
+    public string Kind => _int8 ? "embedded-int8" : "embedded";
 
     /// <summary>Opens (creating if needed) the store in <paramref name="dataDirectory"/> and loads it into memory.</summary>
-    public static Task<EmbeddedStore> OpenAsync(string dataDirectory, CancellationToken ct = default) => Task.Run(() =>
+    /// <param name="int8">Hold vectors in memory as int8 codes, re-scoring search candidates exactly from the file.</param>
+    public static Task<EmbeddedStore> OpenAsync(string dataDirectory, bool int8 = false, CancellationToken ct = default) => Task.Run(() =>
     {
         Directory.CreateDirectory(dataDirectory);
-        SqliteDatabase db = SqliteDatabase.Open(Path.Combine(dataDirectory, FileName));
-        var store = new EmbeddedStore(db);
+        string path = Path.Combine(dataDirectory, FileName);
+        SqliteDatabase db = SqliteDatabase.Open(path);
+        SqliteDatabase? reader = null;
+        EmbeddedStore? store = null;
         try
         {
             db.Execute("""
@@ -41,12 +55,15 @@ public sealed class EmbeddedStore : ICollectionStore
                     id TEXT NOT NULL, vector BLOB NOT NULL, metadata TEXT, source TEXT,
                     PRIMARY KEY (collection, id)) WITHOUT ROWID;
                 """);
+            reader = SqliteDatabase.Open(path);
+            store = new EmbeddedStore(db, reader, int8);
             store.Load(ct);
             return store;
         }
         catch
         {
             db.Dispose();
+            reader?.Dispose();
             throw;
         }
     }, ct);
@@ -60,7 +77,7 @@ public sealed class EmbeddedStore : ICollectionStore
         {
             if (_collections.TryGetValue(name, out MemoryCollection? existing))
                 return existing.Model == model && existing.Dimensions == dimensions ? existing.Info : throw Conflict(existing, model, dimensions);
-            var created = new MemoryCollection(name, model, dimensions, DateTimeOffset.UtcNow);
+            var created = NewCollection(name, model, dimensions, DateTimeOffset.UtcNow);
             using (SqliteStatement insert = _db.Prepare("INSERT INTO collections (name, model, dimensions, created) VALUES (?1, ?2, ?3, ?4)"))
             {
                 insert.Bind(1, name).Bind(2, model).Bind(3, dimensions).Bind(4, created.Created.ToString("O", CultureInfo.InvariantCulture));
@@ -137,8 +154,11 @@ public sealed class EmbeddedStore : ICollectionStore
         }
     }
 
-    public Task<CollectionItem?> GetItemAsync(string collection, string id, CancellationToken ct = default) =>
-        Task.FromResult(Find(collection).Get(id));
+    public Task<CollectionItem?> GetItemAsync(string collection, string id, CancellationToken ct = default)
+    {
+        MemoryCollection target = Find(collection);
+        return Task.FromResult(target.Quantized ? ReadItems(collection, "AND id = ?2", id).FirstOrDefault() : target.Get(id));
+    }
 
     public async Task<bool> DeleteItemAsync(string collection, string id, CancellationToken ct = default)
     {
@@ -172,7 +192,8 @@ public sealed class EmbeddedStore : ICollectionStore
 
     public async IAsyncEnumerable<CollectionItem> ReadAllAsync(string collection, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        foreach (CollectionItem item in Find(collection).Snapshot())
+        MemoryCollection target = Find(collection);
+        foreach (CollectionItem item in target.Quantized ? ReadItems(collection, "ORDER BY id", null) : target.Snapshot())
         {
             ct.ThrowIfCancellationRequested();
             yield return item;
@@ -185,6 +206,7 @@ public sealed class EmbeddedStore : ICollectionStore
         // Let go of the vectors at once, even if a caller still holds this (disposed) store.
         _collections.Clear();
         _db.Dispose();
+        _reader.Dispose();
         _writer.Dispose();
         return ValueTask.CompletedTask;
     }
@@ -216,12 +238,51 @@ public sealed class EmbeddedStore : ICollectionStore
         }
     }
 
+    private MemoryCollection NewCollection(string name, string model, int dimensions, DateTimeOffset created) =>
+        new(name, model, dimensions, created, _int8 ? ids => FetchVectors(name, ids) : null);
+
+    /// <summary>Items of a collection read from the file through the reader connection (committed data only).</summary>
+    private List<CollectionItem> ReadItems(string collection, string clause, string? id)
+    {
+        var items = new List<CollectionItem>();
+        lock (_readerLock)
+        {
+            using SqliteStatement select = _reader.Prepare($"SELECT id, vector, metadata, source FROM items WHERE collection = ?1 {clause}");
+            select.Bind(1, collection);
+            if (id is not null) select.Bind(2, id);
+            while (select.Step()) items.Add(ReadRow(select));
+        }
+        return items;
+    }
+
+    private Dictionary<string, float[]> FetchVectors(string collection, IReadOnlyList<string> ids)
+    {
+        var vectors = new Dictionary<string, float[]>(ids.Count, StringComparer.Ordinal);
+        lock (_readerLock)
+        {
+            using SqliteStatement select = _reader.Prepare("SELECT vector FROM items WHERE collection = ?1 AND id = ?2");
+            foreach (string id in ids)
+            {
+                select.Bind(1, collection).Bind(2, id);
+                if (select.Step()) vectors[id] = MemoryMarshal.Cast<byte, float>(select.GetBlob(0)).ToArray();
+                select.Reset();
+            }
+        }
+        return vectors;
+    }
+
+    private static CollectionItem ReadRow(SqliteStatement row) => new(
+        row.GetText(0)!,
+        MemoryMarshal.Cast<byte, float>(row.GetBlob(1)).ToArray(),
+        row.IsNull(2) ? null : JsonDocument.Parse(row.GetText(2)!).RootElement.Clone(),
+        row.IsNull(3) ? null : row.GetText(3));
+
     private void Load(CancellationToken ct)
     {
         using SqliteStatement collections = _db.Prepare("SELECT name, model, dimensions, created FROM collections");
         while (collections.Step())
         {
-            var c = new MemoryCollection(collections.GetText(0)!, collections.GetText(1)!, (int)collections.GetInt64(2),
+            MemoryCollection c = NewCollection(collections.GetText(0)!, collections.GetText(1)!, (int)collections.GetInt64(2),
                 DateTimeOffset.Parse(collections.GetText(3)!, CultureInfo.InvariantCulture));
             _collections[c.Name] = c;
         }
@@ -233,9 +294,9 @@ public sealed class EmbeddedStore : ICollectionStore
             items.Bind(1, c.Name);
             while (items.Step())
             {
-                float[] vector = MemoryMarshal.Cast<byte, float>(items.GetBlob(1)).ToArray();
-                JsonElement? metadata = items.IsNull(2) ? null : JsonDocument.Parse(items.GetText(2)!).RootElement.Clone();
-                batch.Add(new CollectionItem(items.GetText(0)!, vector, metadata, items.IsNull(3) ? null : items.GetText(3)));
+                batch.Add(ReadRow(items));
+                // In chunks: with the int8 layout, the floats are only needed until they are quantized.
+                if (batch.Count == 8192) { c.Upsert(batch); batch.Clear(); }
             }
             items.Reset();
             c.Upsert(batch);

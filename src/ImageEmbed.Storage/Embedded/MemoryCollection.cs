@@ -9,7 +9,14 @@ namespace ImageEmbed.Storage.Embedded;
 /// or over-allocates a huge array), ids, metadata and sources beside them. Readers share a lock;
 /// writers take it alone.
 /// </summary>
-internal sealed class MemoryCollection(string name, string model, int dimensions, DateTimeOffset created)
+/// <remarks>
+/// With <c>quantized</c>, vectors are held as int8 codes with a per-row scale (a quarter of the memory)
+/// and a search ranks every row by the int8 dot product, then re-scores the best
+/// <see cref="RescoreCandidates"/> candidates exactly with float vectors read back from the store
+/// (<c>fetchVectors</c>). Items read one by one come from the store too.
+/// </remarks>
+internal sealed class MemoryCollection(string name, string model, int dimensions, DateTimeOffset created,
+    Func<IReadOnlyList<string>, Dictionary<string, float[]>>? fetchVectors = null)
 {
     // Above this many rows a search is split across cores; below it the split costs more than it saves.
     private const int ParallelThreshold = 32_768;
@@ -20,12 +27,20 @@ internal sealed class MemoryCollection(string name, string model, int dimensions
     private readonly List<string> _ids = [];
     private readonly List<JsonElement?> _metadata = [];
     private readonly List<string?> _sources = [];
-    private readonly List<float[]> _blocks = [];
+    private readonly List<float[]> _blocks = [];      // float layout: BlockRows x Dimensions
+    private readonly List<sbyte[]> _codes = [];       // int8 layout: BlockRows x Dimensions
+    private readonly List<float[]> _scales = [];      // int8 layout: value = code * scale, per row
 
     public string Name { get; } = name;
     public string Model { get; } = model;
     public int Dimensions { get; } = dimensions;
     public DateTimeOffset Created { get; } = created;
+
+    /// <summary>True for the int8 layout (vectors live in the store; memory holds codes).</summary>
+    public bool Quantized => fetchVectors is not null;
+
+    /// <summary>How many int8-ranked candidates are re-scored exactly: at least this many, or 4 x K.</summary>
+    public const int RescoreCandidates = 64;
 
     public CollectionInfo Info
     {
@@ -47,13 +62,13 @@ internal sealed class MemoryCollection(string name, string model, int dimensions
                 if (!_rows.TryGetValue(item.Id, out int row))
                 {
                     row = _ids.Count;
-                    if (row / BlockRows == _blocks.Count) _blocks.Add(new float[BlockRows * Dimensions]);
+                    if (row % BlockRows == 0) AddBlock();
                     _rows[item.Id] = row;
                     _ids.Add(item.Id);
                     _metadata.Add(null);
                     _sources.Add(null);
                 }
-                item.Vector.CopyTo(Row(row));
+                Store(row, item.Vector);
                 _metadata[row] = item.Metadata;
                 _sources[row] = item.Source;
             }
@@ -74,7 +89,7 @@ internal sealed class MemoryCollection(string name, string model, int dimensions
             if (row != last)
             {
                 // Keep rows dense: the last row moves into the hole.
-                Row(last).CopyTo(Row(row));
+                MoveRow(last, row);
                 _ids[row] = _ids[last];
                 _metadata[row] = _metadata[last];
                 _sources[row] = _sources[last];
@@ -83,7 +98,7 @@ internal sealed class MemoryCollection(string name, string model, int dimensions
             _ids.RemoveAt(last);
             _metadata.RemoveAt(last);
             _sources.RemoveAt(last);
-            if (last % BlockRows == 0) _blocks.RemoveAt(_blocks.Count - 1);
+            if (last % BlockRows == 0) RemoveLastBlock();
             return true;
         }
         finally
@@ -122,9 +137,10 @@ internal sealed class MemoryCollection(string name, string model, int dimensions
         }
     }
 
-    /// <summary>Exact top-K by dot product (= cosine: vectors are unit length), highest first.</summary>
+    /// <summary>Top-K by dot product (= cosine: vectors are unit length), highest first; exact scores in both layouts.</summary>
     public List<SearchHit> Search(SearchQuery query)
     {
+        if (Quantized) return SearchQuantized(query);
         _lock.EnterReadLock();
         try
         {
@@ -150,6 +166,107 @@ internal sealed class MemoryCollection(string name, string model, int dimensions
         {
             _lock.ExitReadLock();
         }
+    }
+
+    private List<SearchHit> SearchQuantized(SearchQuery query)
+    {
+        // 1. Rank every row by the int8 dot product (under the lock), keeping the best candidates.
+        sbyte[] q = Quantize(query.Vector, out float qScale);
+        List<SearchHit> candidates;
+        _lock.EnterReadLock();
+        try
+        {
+            var heap = new PriorityQueue<int, int>();
+            int keep = Math.Max(RescoreCandidates, 4 * query.K);
+            for (int row = 0; row < _ids.Count;)
+            {
+                sbyte[] block = _codes[row / BlockRows];
+                float[] scales = _scales[row / BlockRows];
+                int blockEnd = Math.Min(_ids.Count, (row / BlockRows + 1) * BlockRows);
+                for (; row < blockEnd; row++)
+                {
+                    if (query.Exclude is { } exclude && exclude.Contains(_ids[row])) continue;
+                    if (query.Filter is { } filter && !Matches(_metadata[row], filter)) continue;
+                    // Fixed-point approximation of the cosine, scaled to an int for the heap.
+                    int approx = (int)(Int8Dot.Compute(q, block.AsSpan(row % BlockRows * Dimensions, Dimensions)) * scales[row % BlockRows] * qScale * 1e6f);
+                    if (heap.Count < keep) heap.Enqueue(row, approx);
+                    else if (heap.TryPeek(out _, out int worst) && approx > worst) heap.EnqueueDequeue(row, approx);
+                }
+            }
+            candidates = new List<SearchHit>(heap.Count);
+            while (heap.TryDequeue(out int row, out _)) candidates.Add(new SearchHit(_ids[row], 0, _metadata[row], _sources[row]));
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+
+        // 2. Exact scores from the float vectors in the store, outside the lock.
+        Dictionary<string, float[]> vectors = fetchVectors!(candidates.Select(c => c.Id).ToList());
+        float floor = query.MinScore ?? float.NegativeInfinity;
+        return candidates
+            .Where(c => vectors.ContainsKey(c.Id)) // deleted meanwhile
+            .Select(c => c with { Score = TensorPrimitives.Dot(query.Vector, vectors[c.Id]) })
+            .Where(c => c.Score >= floor)
+            .OrderByDescending(c => c.Score).ThenBy(c => c.Id, StringComparer.Ordinal)
+            .Take(query.K)
+            .ToList();
+    }
+
+    private void AddBlock()
+    {
+        if (Quantized)
+        {
+            _codes.Add(new sbyte[BlockRows * Dimensions]);
+            _scales.Add(new float[BlockRows]);
+        }
+        else
+        {
+            _blocks.Add(new float[BlockRows * Dimensions]);
+        }
+    }
+
+    private void RemoveLastBlock()
+    {
+        if (Quantized)
+        {
+            _codes.RemoveAt(_codes.Count - 1);
+            _scales.RemoveAt(_scales.Count - 1);
+        }
+        else
+        {
+            _blocks.RemoveAt(_blocks.Count - 1);
+        }
+    }
+
+    private void Store(int row, float[] vector)
+    {
+        if (!Quantized)
+        {
+            vector.CopyTo(Row(row));
+            return;
+        }
+        Quantize(vector, out float scale).CopyTo(_codes[row / BlockRows].AsSpan(row % BlockRows * Dimensions, Dimensions));
+        _scales[row / BlockRows][row % BlockRows] = scale;
+    }
+
+    private void MoveRow(int from, int to)
+    {
+        if (!Quantized)
+        {
+            Row(from).CopyTo(Row(to));
+            return;
+        }
+        _codes[from / BlockRows].AsSpan(from % BlockRows * Dimensions, Dimensions).CopyTo(_codes[to / BlockRows].AsSpan(to % BlockRows * Dimensions, Dimensions));
+        _scales[to / BlockRows][to % BlockRows] = _scales[from / BlockRows][from % BlockRows];
+    }
+
+    /// <summary>Symmetric per-vector int8 codes (largest component ±127) and the value of one code step.</summary>
+    private static sbyte[] Quantize(float[] vector, out float scale)
+    {
+        float max = Math.Abs(TensorPrimitives.MaxMagnitude(vector));
+        scale = max > 0 ? max / 127f : 0f;
+        return ImageEmbed.Models.Embeddings.EmbeddingEncodings.ToInt8(vector);
     }
 
     private List<(int Row, float Score)> ScanRange(SearchQuery query, int start, int end)
