@@ -43,7 +43,6 @@ internal static class StoreBench
         var rng = new Random(42);
         // The int8 run keeps the floats here to compute the exact answer; they are not the store's memory.
         float[]? all = int8 ? new float[(long)n * d <= int.MaxValue ? n * d : throw new UsageException("--int8 recall needs n x d below 2^31.")] : null;
-        long before = Settled();
         await using EmbeddedStore store = await EmbeddedStore.OpenAsync(dir, int8, ct);
         await store.CreateCollectionAsync("bench", "random", d, ct);
         var clock = Stopwatch.StartNew();
@@ -60,7 +59,6 @@ internal static class StoreBench
             await store.UpsertAsync("bench", items, ct);
         }
         double upsertRate = n / clock.Elapsed.TotalSeconds;
-        long held = Settled() - before;
 
         var latencies = new List<double>();
         double recall = 0;
@@ -77,6 +75,11 @@ internal static class StoreBench
                 recall += hits.Count(h => exact.Contains(h.Id)) / 10.0 / queries;
             }
         }
+        // The collection's memory: what dropping it frees (leftovers of earlier runs cancel out).
+        long with = Settled();
+        await store.DeleteCollectionAsync("bench", ct);
+        long held = with - Settled();
+        GC.KeepAlive(all);
         return $"| {(int8 ? "int8" : "float32")} | {n:N0} | {d} | {upsertRate:N0} | {held / 1048576.0 * 1_000_000 / n:N0} | {BenchCommand.Percentile(latencies, 50):F1} / {BenchCommand.Percentile(latencies, 99):F1} | {(int8 ? recall.ToString("F4", System.Globalization.CultureInfo.InvariantCulture) : "1 (exact)")} |";
     }
 
