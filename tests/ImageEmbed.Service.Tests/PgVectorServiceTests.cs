@@ -30,4 +30,19 @@ public sealed class PgVectorServiceTests(PgliteServerFixture postgres) : IClassF
         Assert.Equal(0, (await duplicates.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("groups").GetArrayLength());
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync("/v1/collections/pg-dev").DefaultTimeout()).StatusCode);
     }
+
+    [Fact]
+    public async Task Store_Unreachable_Returns503NamingTheSettingAndStaysHealthy()
+    {
+        string closed = $"postgres://imageembed:secret@127.0.0.1:{TestNetwork.FreePort()}/imageembed";
+        await using ServiceServer service = await ServiceServer.StartAsync(new Dictionary<string, string?> { ["Service:Store"] = closed });
+
+        for (int attempt = 0; attempt < 2; attempt++) // a failed open is retried, not cached
+        {
+            using HttpResponseMessage response = await service.Client.GetAsync("/v1/collections").DefaultTimeout();
+            string message = await ResponseAssert.ErrorAsync(response, HttpStatusCode.ServiceUnavailable, "IMAGEEMBED_STORE");
+            Assert.DoesNotContain("secret", message, StringComparison.Ordinal);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await service.Anonymous.GetAsync("/healthz").DefaultTimeout()).StatusCode);
+    }
 }

@@ -12,13 +12,24 @@ namespace ImageEmbed.Service.Hosting;
 /// </summary>
 internal sealed class CollectionStoreProvider(ServiceOptions options, string dataDirectory) : IAsyncDisposable
 {
-    private readonly Lazy<Task<ICollectionStore>> _store = new(() => Open(options.Store, dataDirectory));
+    private readonly Lock _lock = new();
+    private Task<ICollectionStore>? _store;
 
-    public Task<ICollectionStore> GetAsync() => _store.Value;
+    /// <summary>The store; a failed open (e.g. PostgreSQL unreachable) is retried by the next request instead of being kept.</summary>
+    public Task<ICollectionStore> GetAsync()
+    {
+        lock (_lock)
+        {
+            if (_store is null || _store.IsFaulted || _store.IsCanceled) _store = Open(options.Store, dataDirectory);
+            return _store;
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
-        if (_store.IsValueCreated && _store.Value.IsCompletedSuccessfully) await _store.Value.Result.DisposeAsync().ConfigureAwait(false);
+        Task<ICollectionStore>? store;
+        lock (_lock) store = _store;
+        if (store is { IsCompletedSuccessfully: true }) await store.Result.DisposeAsync().ConfigureAwait(false);
     }
 
     private static async Task<ICollectionStore> Open(string store, string dataDirectory)
