@@ -78,7 +78,7 @@ public sealed class EmbeddingEngine : IAsyncDisposable
         }
         (TimeSpan decode, TimeSpan preprocess) = (image.DecodeTime, image.TensorTime);
         BatchedEmbedding result = await loaded.Batcher.EmbedAsync(image, cancellationToken).ConfigureAwait(false);
-        return new ImageEmbedding(loaded.Name, result.Vector, new EmbeddingTimings(decode, preprocess, result.QueueTime, result.InferenceTime, result.BatchSize));
+        return new ImageEmbedding(loaded.Name, result.Vector, new EmbeddingTimings(decode, preprocess, result.QueueTime, result.InferenceTime, result.BatchSize), loaded.Space);
     }
 
     /// <summary>Embeds texts with a CLIP-family model, in one run so they share the batch.</summary>
@@ -89,7 +89,7 @@ public sealed class EmbeddingEngine : IAsyncDisposable
         TextEncoder encoder = loaded.RequireText("embed text");
         // Inference is CPU-bound: keep it off the caller's (request) thread.
         (float[][] vectors, int tokens) = await Task.Run(() => (encoder.Encode(texts, out int t, cancellationToken), t), cancellationToken).ConfigureAwait(false);
-        return new TextEmbeddings(loaded.Name, vectors, tokens);
+        return new TextEmbeddings(loaded.Name, vectors, tokens, loaded.Space);
     }
 
     public async ValueTask DisposeAsync()
@@ -114,6 +114,6 @@ public sealed class EmbeddingEngine : IAsyncDisposable
             throw;
         }
         var batcher = new MicroBatcher(encoder, _options.MaxBatchSize, TimeSpan.FromMilliseconds(_options.MaxBatchDelayMs), _options.QueueCapacity);
-        return new LoadedModel(encoder, batcher, text);
+        return new LoadedModel(encoder, batcher, text, EmbeddingSpace.Compute(installed));
     }
 }

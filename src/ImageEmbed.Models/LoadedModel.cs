@@ -7,12 +7,16 @@ namespace ImageEmbed.Models;
 /// <summary>A model ready to serve: its image encoder session and the micro-batcher in front of it.</summary>
 public sealed class LoadedModel : IAsyncDisposable
 {
-    internal LoadedModel(ImageEncoder encoder, MicroBatcher batcher, TextEncoder? text)
+    internal LoadedModel(ImageEncoder encoder, MicroBatcher batcher, TextEncoder? text, string space)
     {
         Encoder = encoder;
         Batcher = batcher;
         Text = text;
+        Space = space;
     }
+
+    /// <summary>The embedding-space fingerprint of this model's vectors (<see cref="EmbeddingSpace"/>).</summary>
+    public string Space { get; }
 
     public ModelManifest Manifest => Encoder.Model.Manifest;
     public string Name => Manifest.Name;

@@ -2,8 +2,11 @@ using System.Text.Json;
 
 namespace ImageEmbed.Storage;
 
-/// <summary>A collection: vectors of one model, all of <see cref="Dimensions"/> length.</summary>
-public sealed record CollectionInfo(string Name, string Model, int Dimensions, long Count, DateTimeOffset Created);
+/// <summary>
+/// A collection: vectors of one model, all of <see cref="Dimensions"/> length, in one embedding space
+/// (<see cref="Space"/>, the model's fingerprint when the collection was made; empty if unknown).
+/// </summary>
+public sealed record CollectionInfo(string Name, string Model, int Dimensions, long Count, DateTimeOffset Created, string Space = "");
 
 /// <summary>
 /// One stored item. <see cref="Vector"/> is unit length (the service normalizes before storing), so

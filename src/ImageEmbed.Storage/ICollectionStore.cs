@@ -10,10 +10,11 @@ public interface ICollectionStore : IAsyncDisposable
     /// <summary>Short name for logs and /readyz: <c>embedded</c> or <c>pgvector</c>.</summary>
     string Kind { get; }
 
-    /// <summary>Creates the collection, or returns it when it exists with the same model and dimensions.</summary>
-    /// <exception cref="CollectionConflictException">It exists with another model or dimension.</exception>
+    /// <summary>Creates the collection, or returns it when it exists with the same model, dimensions and space.</summary>
+    /// <param name="space">The embedding-space fingerprint of the model's vectors; empty when unknown.</param>
+    /// <exception cref="CollectionConflictException">It exists with another model, dimension or space.</exception>
     /// <exception cref="InvalidStoreRequestException">The name is not valid (see <see cref="CollectionNames"/>).</exception>
-    Task<CollectionInfo> CreateCollectionAsync(string name, string model, int dimensions, CancellationToken ct = default);
+    Task<CollectionInfo> CreateCollectionAsync(string name, string model, int dimensions, string space = "", CancellationToken ct = default);
 
     Task<CollectionInfo?> GetCollectionAsync(string name, CancellationToken ct = default);
 

@@ -56,6 +56,24 @@ public abstract class CollectionStoreContract
         await Assert.ThrowsAsync<CollectionConflictException>(() => store.CreateCollectionAsync(name, "clip-vit-b32", 32)).DefaultTimeout();
     }
 
+    [Fact]
+    public async Task Create_SameModelInAnotherEmbeddingSpace_ConflictsNamingBoth()
+    {
+        string name = NewName();
+        await using (ICollectionStore store = await OpenStoreAsync())
+        {
+            CollectionInfo created = await store.CreateCollectionAsync(name, "clip-vit-b32", 16, "es1-00000000aaaaaaaa").DefaultTimeout();
+            Assert.Equal("es1-00000000aaaaaaaa", created.Space);
+        }
+        await using ICollectionStore reopened = await OpenStoreAsync();
+        Assert.Equal("es1-00000000aaaaaaaa", (await reopened.GetCollectionAsync(name).DefaultTimeout())!.Space);
+        Assert.Equal("es1-00000000aaaaaaaa", (await reopened.ListCollectionsAsync().DefaultTimeout()).Single(c => c.Name == name).Space);
+
+        var e = await Assert.ThrowsAsync<CollectionConflictException>(() => reopened.CreateCollectionAsync(name, "clip-vit-b32", 16, "es1-00000000bbbbbbbb")).DefaultTimeout();
+        Assert.Contains("es1-00000000aaaaaaaa", e.Message, StringComparison.Ordinal);
+        Assert.Contains("es1-00000000bbbbbbbb", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("-starts-with-dash")]

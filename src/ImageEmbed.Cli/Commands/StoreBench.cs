@@ -44,7 +44,7 @@ internal static class StoreBench
         // The int8 run keeps the floats here to compute the exact answer; they are not the store's memory.
         float[]? all = int8 ? new float[(long)n * d <= int.MaxValue ? n * d : throw new UsageException("--int8 recall needs n x d below 2^31.")] : null;
         await using EmbeddedStore store = await EmbeddedStore.OpenAsync(dir, int8, ct);
-        await store.CreateCollectionAsync("bench", "random", d, ct);
+        await store.CreateCollectionAsync("bench", "random", d, ct: ct);
         var clock = Stopwatch.StartNew();
         const int batch = 1000;
         for (int start = 0; start < n; start += batch)

@@ -94,6 +94,7 @@ public sealed unsafe class SqliteDatabase : IDisposable
 /// <summary>A prepared statement. Parameters are 1-based, columns 0-based, as in the C API.</summary>
 public sealed unsafe class SqliteStatement : IDisposable
 {
+    private static readonly byte[] s_emptyText = [0];
     private readonly SqliteDatabase _db;
     private readonly SqliteStatementHandle _statement;
 
@@ -107,7 +108,8 @@ public sealed unsafe class SqliteStatement : IDisposable
     {
         if (value is null) return BindNull(index);
         byte[] utf8 = Encoding.UTF8.GetBytes(value);
-        fixed (byte* p = utf8) Check(SqliteInterop.BindText(_statement, index, p, utf8.Length, SqliteInterop.Transient), "binding text");
+        // An empty array pins to a null pointer, which SQLite would store as NULL, not as "".
+        fixed (byte* p = utf8.Length == 0 ? s_emptyText : utf8) Check(SqliteInterop.BindText(_statement, index, p, utf8.Length, SqliteInterop.Transient), "binding text");
         return this;
     }
 

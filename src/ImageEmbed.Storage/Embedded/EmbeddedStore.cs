@@ -55,6 +55,11 @@ public sealed class EmbeddedStore : ICollectionStore
                     id TEXT NOT NULL, vector BLOB NOT NULL, metadata TEXT, source TEXT,
                     PRIMARY KEY (collection, id)) WITHOUT ROWID;
                 """);
+            // Files made before embedding spaces existed gain the column (empty: unknown space).
+            bool hasSpace = false;
+            using (SqliteStatement columns = db.Prepare("PRAGMA table_info(collections)"))
+                while (columns.Step()) hasSpace |= columns.GetText(1) == "space";
+            if (!hasSpace) db.Execute("ALTER TABLE collections ADD COLUMN space TEXT NOT NULL DEFAULT ''");
             reader = SqliteDatabase.Open(path);
             store = new EmbeddedStore(db, reader, int8);
             store.Load(ct);
@@ -68,7 +73,7 @@ public sealed class EmbeddedStore : ICollectionStore
         }
     }, ct);
 
-    public async Task<CollectionInfo> CreateCollectionAsync(string name, string model, int dimensions, CancellationToken ct = default)
+    public async Task<CollectionInfo> CreateCollectionAsync(string name, string model, int dimensions, string space = "", CancellationToken ct = default)
     {
         CollectionNames.Validate(name);
         ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
@@ -76,11 +81,11 @@ public sealed class EmbeddedStore : ICollectionStore
         try
         {
             if (_collections.TryGetValue(name, out MemoryCollection? existing))
-                return existing.Model == model && existing.Dimensions == dimensions ? existing.Info : throw Conflict(existing, model, dimensions);
-            var created = NewCollection(name, model, dimensions, DateTimeOffset.UtcNow);
-            using (SqliteStatement insert = _db.Prepare("INSERT INTO collections (name, model, dimensions, created) VALUES (?1, ?2, ?3, ?4)"))
+                return existing.Model == model && existing.Dimensions == dimensions && existing.Space == space ? existing.Info : throw Conflict(existing, model, dimensions, space);
+            var created = NewCollection(name, model, dimensions, DateTimeOffset.UtcNow, space);
+            using (SqliteStatement insert = _db.Prepare("INSERT INTO collections (name, model, dimensions, created, space) VALUES (?1, ?2, ?3, ?4, ?5)"))
             {
-                insert.Bind(1, name).Bind(2, model).Bind(3, dimensions).Bind(4, created.Created.ToString("O", CultureInfo.InvariantCulture));
+                insert.Bind(1, name).Bind(2, model).Bind(3, dimensions).Bind(4, created.Created.ToString("O", CultureInfo.InvariantCulture)).Bind(5, space);
                 insert.Step();
             }
             _collections[name] = created;
@@ -220,8 +225,10 @@ public sealed class EmbeddedStore : ICollectionStore
             throw new InvalidStoreRequestException($"Collection '{collection.Name}' holds {collection.Dimensions}-d vectors; {what} has {vector.Length}.");
     }
 
-    private static CollectionConflictException Conflict(MemoryCollection existing, string model, int dimensions) =>
-        new($"Collection '{existing.Name}' exists for model '{existing.Model}' ({existing.Dimensions}-d); it cannot also hold '{model}' ({dimensions}-d). Use another name or delete it first.");
+    private static CollectionConflictException Conflict(MemoryCollection existing, string model, int dimensions, string space) =>
+        new($"Collection '{existing.Name}' exists for model '{existing.Model}' ({existing.Dimensions}-d, embedding space {Show(existing.Space)}); it cannot also hold '{model}' ({dimensions}-d, embedding space {Show(space)}). Use another name or delete it first.");
+
+    private static string Show(string space) => space.Length > 0 ? space : "unknown";
 
     private void InTransaction(Action work)
     {
@@ -238,8 +245,8 @@ public sealed class EmbeddedStore : ICollectionStore
         }
     }
 
-    private MemoryCollection NewCollection(string name, string model, int dimensions, DateTimeOffset created) =>
-        new(name, model, dimensions, created, _int8 ? ids => FetchVectors(name, ids) : null);
+    private MemoryCollection NewCollection(string name, string model, int dimensions, DateTimeOffset created, string space) =>
+        new(name, model, dimensions, created, space, _int8 ? ids => FetchVectors(name, ids) : null);
 
     /// <summary>Items of a collection read from the file through the reader connection (committed data only).</summary>
     private List<CollectionItem> ReadItems(string collection, string clause, string? id)
@@ -279,11 +286,11 @@ public sealed class EmbeddedStore : ICollectionStore
 
     private void Load(CancellationToken ct)
     {
-        using SqliteStatement collections = _db.Prepare("SELECT name, model, dimensions, created FROM collections");
+        using SqliteStatement collections = _db.Prepare("SELECT name, model, dimensions, created, space FROM collections");
         while (collections.Step())
         {
             MemoryCollection c = NewCollection(collections.GetText(0)!, collections.GetText(1)!, (int)collections.GetInt64(2),
-                DateTimeOffset.Parse(collections.GetText(3)!, CultureInfo.InvariantCulture));
+                DateTimeOffset.Parse(collections.GetText(3)!, CultureInfo.InvariantCulture), collections.GetText(4) ?? "");
             _collections[c.Name] = c;
         }
         using SqliteStatement items = _db.Prepare("SELECT id, vector, metadata, source FROM items WHERE collection = ?1");

@@ -15,7 +15,7 @@ namespace ImageEmbed.Storage.Embedded;
 /// <see cref="RescoreCandidates"/> candidates exactly with float vectors read back from the store
 /// (<c>fetchVectors</c>). Items read one by one come from the store too.
 /// </remarks>
-internal sealed class MemoryCollection(string name, string model, int dimensions, DateTimeOffset created,
+internal sealed class MemoryCollection(string name, string model, int dimensions, DateTimeOffset created, string space,
     Func<IReadOnlyList<string>, Dictionary<string, float[]>>? fetchVectors = null)
 {
     // Above this many rows a search is split across cores; below it the split costs more than it saves.
@@ -35,6 +35,7 @@ internal sealed class MemoryCollection(string name, string model, int dimensions
     public string Model { get; } = model;
     public int Dimensions { get; } = dimensions;
     public DateTimeOffset Created { get; } = created;
+    public string Space { get; } = space;
 
     /// <summary>True for the int8 layout (vectors live in the store; memory holds codes).</summary>
     public bool Quantized => fetchVectors is not null;
@@ -47,7 +48,7 @@ internal sealed class MemoryCollection(string name, string model, int dimensions
         get
         {
             _lock.EnterReadLock();
-            try { return new CollectionInfo(Name, Model, Dimensions, _ids.Count, Created); }
+            try { return new CollectionInfo(Name, Model, Dimensions, _ids.Count, Created, Space); }
             finally { _lock.ExitReadLock(); }
         }
     }

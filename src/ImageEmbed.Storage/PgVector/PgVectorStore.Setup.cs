@@ -38,6 +38,8 @@ public sealed partial class PgVectorStore
                                     dimensions integer NOT NULL CHECK (dimensions > 0),
                                     created timestamptz NOT NULL DEFAULT now())
                                 """),
+                            // Catalogs made before embedding spaces existed gain the column (empty: unknown).
+                            new NpgsqlBatchCommand($"ALTER TABLE {CatalogTable} ADD COLUMN IF NOT EXISTS space text NOT NULL DEFAULT ''"),
                         },
                     };
                     string version;

@@ -81,7 +81,7 @@ public sealed partial class PgVectorStore : ICollectionStore
 
     internal NpgsqlDataSource DataSource => _dataSource;
 
-    public async Task<CollectionInfo> CreateCollectionAsync(string name, string model, int dimensions, CancellationToken ct = default)
+    public async Task<CollectionInfo> CreateCollectionAsync(string name, string model, int dimensions, string space = "", CancellationToken ct = default)
     {
         CollectionNames.Validate(name);
         if (string.IsNullOrWhiteSpace(model))
@@ -102,11 +102,12 @@ public sealed partial class PgVectorStore : ICollectionStore
                 {
                     // A second creator of the same name waits here on the primary key until the first commits.
                     await using (var insert = new NpgsqlCommand(
-                        $"INSERT INTO {CatalogTable} (name, model, dimensions) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING RETURNING created", conn, tx))
+                        $"INSERT INTO {CatalogTable} (name, model, dimensions, space) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING RETURNING created", conn, tx))
                     {
                         insert.Parameters.Add(new() { Value = name });
                         insert.Parameters.Add(new() { Value = model });
                         insert.Parameters.Add(new() { Value = dimensions });
+                        insert.Parameters.Add(new() { Value = space });
                         if (await insert.ExecuteScalarAsync(ct).ConfigureAwait(false) is DateTime created)
                         {
                             await using var ddl = new NpgsqlBatch(conn, tx);
@@ -114,7 +115,7 @@ public sealed partial class PgVectorStore : ICollectionStore
                                 ddl.BatchCommands.Add(new NpgsqlBatchCommand(sql));
                             await ddl.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                             await tx.CommitAsync(ct).ConfigureAwait(false);
-                            return new CollectionInfo(name, model, dimensions, 0, ToOffset(created));
+                            return new CollectionInfo(name, model, dimensions, 0, ToOffset(created), space);
                         }
                     }
 
@@ -122,7 +123,7 @@ public sealed partial class PgVectorStore : ICollectionStore
                     {
                         BatchCommands =
                         {
-                            new NpgsqlBatchCommand($"SELECT model, dimensions, created FROM {CatalogTable} WHERE name = $1 FOR KEY SHARE") { Parameters = { new() { Value = name } } },
+                            new NpgsqlBatchCommand($"SELECT model, dimensions, created, space FROM {CatalogTable} WHERE name = $1 FOR KEY SHARE") { Parameters = { new() { Value = name } } },
                             new NpgsqlBatchCommand($"SELECT count(*) FROM {table}"),
                         },
                     };
@@ -141,9 +142,9 @@ public sealed partial class PgVectorStore : ICollectionStore
                         throw new InvalidOperationException($"Collection '{name}' kept being deleted while it was being created; try again.");
                     }
                     await tx.CommitAsync(ct).ConfigureAwait(false);
-                    if (info.Model != model || info.Dimensions != dimensions)
+                    if (info.Model != model || info.Dimensions != dimensions || info.Space != space)
                         throw new CollectionConflictException(
-                            $"Collection '{name}' exists with model '{info.Model}' and {info.Dimensions} dimensions, not model '{model}' with {dimensions}.");
+                            $"Collection '{name}' exists with model '{info.Model}', {info.Dimensions} dimensions and embedding space {(info.Space.Length > 0 ? info.Space : "unknown")}, not model '{model}' with {dimensions} and {(space.Length > 0 ? space : "unknown")}.");
                     return info;
                 }
             }
@@ -173,7 +174,7 @@ public sealed partial class PgVectorStore : ICollectionStore
             {
                 BatchCommands =
                 {
-                    new NpgsqlBatchCommand($"SELECT model, dimensions, created FROM {CatalogTable} WHERE name = $1") { Parameters = { new() { Value = name } } },
+                    new NpgsqlBatchCommand($"SELECT model, dimensions, created, space FROM {CatalogTable} WHERE name = $1") { Parameters = { new() { Value = name } } },
                     new NpgsqlBatchCommand($"SELECT count(*) FROM {PgVectorText.TableName(name)}"),
                 },
             };
@@ -198,9 +199,10 @@ public sealed partial class PgVectorStore : ICollectionStore
             string model = reader.GetString(0);
             int dimensions = reader.GetInt32(1);
             DateTime created = reader.GetDateTime(2);
+            string space = reader.GetString(3);
             await reader.NextResultAsync(ct).ConfigureAwait(false);
             await reader.ReadAsync(ct).ConfigureAwait(false);
-            return new CollectionInfo(name, model, dimensions, reader.GetInt64(0), ToOffset(created));
+            return new CollectionInfo(name, model, dimensions, reader.GetInt64(0), ToOffset(created), space);
         }
     }
 
@@ -213,13 +215,13 @@ public sealed partial class PgVectorStore : ICollectionStore
             // A collection deleted between the two round trips fails its count (42P01): list again.
             for (int attempt = 0; ; attempt++)
             {
-                var rows = new List<(string Name, string Model, int Dimensions, DateTime Created)>();
-                await using (var list = new NpgsqlCommand($"SELECT name, model, dimensions, created FROM {CatalogTable} ORDER BY name", conn))
+                var rows = new List<(string Name, string Model, int Dimensions, DateTime Created, string Space)>();
+                await using (var list = new NpgsqlCommand($"SELECT name, model, dimensions, created, space FROM {CatalogTable} ORDER BY name", conn))
                 {
                     NpgsqlDataReader reader = await list.ExecuteReaderAsync(ct).ConfigureAwait(false);
                     await using (reader.ConfigureAwait(false))
                         while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                            rows.Add((reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetDateTime(3)));
+                            rows.Add((reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetDateTime(3), reader.GetString(4)));
                 }
                 if (rows.Count == 0) return [];
 
@@ -235,7 +237,7 @@ public sealed partial class PgVectorStore : ICollectionStore
                         foreach (var row in rows)
                         {
                             await reader.ReadAsync(ct).ConfigureAwait(false);
-                            result.Add(new CollectionInfo(row.Name, row.Model, row.Dimensions, reader.GetInt64(0), ToOffset(row.Created)));
+                            result.Add(new CollectionInfo(row.Name, row.Model, row.Dimensions, reader.GetInt64(0), ToOffset(row.Created), row.Space));
                             await reader.NextResultAsync(ct).ConfigureAwait(false);
                         }
                     }

@@ -1,0 +1,48 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace ImageEmbed.Models.Catalog;
+
+/// <summary>
+/// A short, stable name for the vector space a model's embeddings live in: a hash of the model files,
+/// the manifest fields that shape the vectors, and the version of ImageEmbed's preprocessing. Vectors
+/// with different fingerprints must not be compared; collections store it and refuse mixtures.
+/// </summary>
+public static class EmbeddingSpace
+{
+    /// <summary>
+    /// Bumped whenever decoding or preprocessing changes in a way that moves vectors (the resize
+    /// pipeline, colour handling), so spaces built before and after never mix silently.
+    /// </summary>
+    public const int PreprocessingVersion = 1;
+
+    /// <summary><c>es1-</c> + 16 hex digits (64 bits of SHA-256).</summary>
+    /// <remarks>File hashes come from the manifest when it has them (they are verified at load), else are computed.</remarks>
+    public static string Compute(InstalledModel model)
+    {
+        ModelManifest m = model.Manifest;
+        var text = new StringBuilder();
+        text.Append("imageembed-space;preprocessing=").Append(PreprocessingVersion)
+            .Append(";dims=").Append(m.Dimensions)
+            .Append(";image=").Append(m.Image.Sha256 ?? HashFile(model.ImageEncoderPath))
+            .Append(';').Append(m.Image.Input).Append("->").Append(m.Image.Output)
+            .Append(";recipe=").Append(JsonSerializer.Serialize(m.Image.Preprocessing, ModelManifest.JsonOptions));
+        if (m.Text is { } t)
+        {
+            text.Append(";text=").Append(t.Sha256 ?? HashFile(model.TextEncoderPath!))
+                .Append(";tokenizer=").Append(HashFile(Path.Combine(model.Directory, t.Tokenizer), t.Tokenizer))
+                .Append(";context=").Append(t.ContextLength).Append(';').Append(t.InputIds).Append("->").Append(t.Output);
+        }
+        byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()));
+        return "es1-" + Convert.ToHexStringLower(hash.AsSpan(0, 8));
+    }
+
+    private static string HashFile(string path, string? tokenizerName = null)
+    {
+        // A tokenizer may be named by folder; the file inside is what is hashed.
+        if (tokenizerName is not null && Directory.Exists(path)) path = Path.Combine(path, "tokenizer.json");
+        using FileStream stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}
