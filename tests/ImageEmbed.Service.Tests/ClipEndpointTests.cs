@@ -92,4 +92,51 @@ public sealed class ClipEndpointTests(ClipServiceFixture fixture) : IClassFixtur
         Assert.Equal(["image", "text"], clip.GetProperty("modalities").EnumerateArray().Select(e => e.GetString()));
         Assert.True(clip.GetProperty("default").GetBoolean());
     }
+
+    [Fact]
+    public async Task EmbeddingSpace_SameOnBothApisStablePerModelDifferentAcrossModels()
+    {
+        string image = "data:image/jpeg;base64," + Convert.ToBase64String(File.ReadAllBytes(TestPaths.DevFiles()[0]));
+        string clip = await SpaceAsync(image, "clip-vit-b32");
+        string mobilenet = await SpaceAsync(image, "mobilenet-v2-140");
+        Assert.Equal(clip, await SpaceAsync("a photo of a cat", "clip-vit-b32"));
+        Assert.NotEqual(clip, mobilenet);
+
+        using HttpResponseMessage coreviz = await _service.Client.PostAsJsonAsync("/api/ai/embeddings", new { image, model = "mobilenet-v2-140" }).DefaultTimeout();
+        Assert.Equal(mobilenet, (await coreviz.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("embedding_space").GetString());
+        Assert.Equal(mobilenet, coreviz.Headers.GetValues("X-Embedding-Space").Single());
+    }
+
+    [Fact]
+    public async Task Collection_RefusesVectorsFromAnotherSpace_NamingBothFingerprints()
+    {
+        string image = "data:image/jpeg;base64," + Convert.ToBase64String(File.ReadAllBytes(TestPaths.DevFiles()[0]));
+        string mobilenet = await SpaceAsync(image, "mobilenet-v2-140");
+        string clip = await SpaceAsync(image, "clip-vit-b32");
+        string name = "spaces-" + Guid.NewGuid().ToString("N")[..8];
+        using HttpResponseMessage created = await _service.Client.PutAsJsonAsync($"/v1/collections/{name}", new { model = "mobilenet-v2-140" }).DefaultTimeout();
+        Assert.Equal(mobilenet, (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("embedding_space").GetString());
+        float[] vector = new float[1792];
+        vector[0] = 1;
+
+        using HttpResponseMessage foreign = await _service.Client.PostAsJsonAsync($"/v1/collections/{name}/items", new { embedding_space = clip, items = new[] { new { id = "x", vector } } }).DefaultTimeout();
+        string message = await ResponseAssert.ErrorAsync(foreign, HttpStatusCode.Conflict);
+        Assert.Contains(mobilenet, message, StringComparison.Ordinal);
+        Assert.Contains(clip, message, StringComparison.Ordinal);
+
+        using HttpResponseMessage search = await _service.Client.PostAsJsonAsync($"/v1/collections/{name}/search", new { vector, embedding_space = clip }).DefaultTimeout();
+        await ResponseAssert.ErrorAsync(search, HttpStatusCode.Conflict, clip);
+
+        using HttpResponseMessage same = await _service.Client.PostAsJsonAsync($"/v1/collections/{name}/items", new { embedding_space = mobilenet, items = new[] { new { id = "x", vector } } }).DefaultTimeout();
+        Assert.Equal(1, (await same.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("upserted").GetInt32());
+    }
+
+    private async Task<string> SpaceAsync(string input, string model)
+    {
+        using HttpResponseMessage response = await _service.Client.PostAsJsonAsync("/v1/embeddings", new { input, model }).DefaultTimeout();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        string space = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("embedding_space").GetString()!;
+        Assert.Equal(space, response.Headers.GetValues("X-Embedding-Space").Single());
+        return space;
+    }
 }

@@ -23,7 +23,10 @@ public sealed class CoreVizEndpointTests(OpenServiceFixture fixture) : IClassFix
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using JsonDocument doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        Assert.Equal(["embedding", "dimensions", "model"], doc.RootElement.EnumerateObject().Select(p => p.Name));
+        // The seed's three fields, in its order, plus the embedding-space fingerprint (also a header).
+        Assert.Equal(["embedding", "dimensions", "model", "embedding_space"], doc.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(doc.RootElement.GetProperty("embedding_space").GetString(), response.Headers.GetValues("X-Embedding-Space").Single());
+        Assert.Matches("^es1-[0-9a-f]{16}$", doc.RootElement.GetProperty("embedding_space").GetString());
         float[] embedding = ResponseAssert.Floats(doc.RootElement.GetProperty("embedding"));
         Assert.Equal(embedding.Length, doc.RootElement.GetProperty("dimensions").GetInt32());
         Assert.Equal("mobilenet-v2-140", doc.RootElement.GetProperty("model").GetString());

@@ -32,7 +32,7 @@ internal static class CollectionEndpoints
         group.MapPost("/{name}/clusters", ClustersAsync).WithName("Clusters").WithSummary("Connected groups at threshold (default 0.85), or k-means with k.").ProducesApiErrors();
     }
 
-    public sealed record CollectionResponse(string Name, string Model, int Dimensions, long Count, DateTimeOffset Created);
+    public sealed record CollectionResponse(string Name, string Model, int Dimensions, long Count, DateTimeOffset Created, string EmbeddingSpace);
     public sealed record CollectionList(CollectionResponse[] Collections);
     public sealed record ItemError(int Status, string Message);
     public sealed record ItemResult(string? Id, string Status, ItemError? Error);
@@ -59,7 +59,7 @@ internal static class CollectionEndpoints
         }
         LoadedModel loaded = await engine.LoadAsync(model);
         ICollectionStore store = await stores.GetAsync();
-        return Describe(await store.CreateCollectionAsync(name, loaded.Name, loaded.Dimensions, ct));
+        return Describe(await store.CreateCollectionAsync(name, loaded.Name, loaded.Dimensions, loaded.Space, ct));
     }
 
     private static async Task<CollectionResponse> GetAsync(string name, CollectionStoreProvider stores, CancellationToken ct) =>
@@ -75,6 +75,7 @@ internal static class CollectionEndpoints
         using JsonDocument doc = await RequestBody.ReadJsonObjectAsync(request, ct);
         if (!doc.RootElement.TryGetProperty("items", out JsonElement itemsJson) || itemsJson.ValueKind != JsonValueKind.Array || itemsJson.GetArrayLength() == 0)
             throw ApiException.BadRequest("'items' must be a non-empty array of {\"id\", \"image\" | \"vector\", \"metadata\", \"source\"}.", "items");
+        CheckSpace(collection, RequestBody.OptionalString(doc.RootElement, "embedding_space"), "this request's vectors are in");
         if (itemsJson.GetArrayLength() > options.MaxItemsPerUpsert)
             throw ApiException.BadRequest($"'items' has {itemsJson.GetArrayLength()} entries; at most {options.MaxItemsPerUpsert} per request (Service:MaxItemsPerUpsert).", "items");
 
@@ -121,7 +122,9 @@ internal static class CollectionEndpoints
         }
         else if (image is not null)
         {
-            vector = (await embedder.EmbedReferenceAsync(image, collection.Model, ct)).Vector;
+            ImageEmbedding embedding = await embedder.EmbedReferenceAsync(image, collection.Model, ct);
+            CheckSpace(collection, embedding.Space, $"model '{collection.Model}' now embeds in");
+            vector = embedding.Vector;
             if (source is null && image.StartsWith("http", StringComparison.OrdinalIgnoreCase)) source = image; // never store a whole data URI
         }
         else
@@ -155,12 +158,17 @@ internal static class CollectionEndpoints
         switch (given[0])
         {
             case "image":
-                query = (await embedder.EmbedReferenceAsync(RequestBody.OptionalString(root, "image")!, collection.Model, ct)).Vector;
+                ImageEmbedding image = await embedder.EmbedReferenceAsync(RequestBody.OptionalString(root, "image")!, collection.Model, ct);
+                CheckSpace(collection, image.Space, $"model '{collection.Model}' now embeds in");
+                query = image.Vector;
                 break;
             case "text":
-                query = (await embedder.Engine.EmbedTextsAsync([RequestBody.OptionalString(root, "text")!], collection.Model, ct)).Vectors[0];
+                TextEmbeddings text = await embedder.Engine.EmbedTextsAsync([RequestBody.OptionalString(root, "text")!], collection.Model, ct);
+                CheckSpace(collection, text.Space, $"model '{collection.Model}' now embeds in");
+                query = text.Vectors[0];
                 break;
             case "vector":
+                CheckSpace(collection, RequestBody.OptionalString(root, "embedding_space"), "the query vector is in");
                 query = ReadVector(root.GetProperty("vector"), collection.Dimensions, "the query vector");
                 break;
             default:
@@ -272,5 +280,16 @@ internal static class CollectionEndpoints
 
     private static ApiException NoItem(string collection, string id) => new(StatusCodes.Status404NotFound, $"No item '{id}' in collection '{collection}'.", "id");
 
-    private static CollectionResponse Describe(CollectionInfo c) => new(c.Name, c.Model, c.Dimensions, c.Count, c.Created);
+    private static CollectionResponse Describe(CollectionInfo c) => new(c.Name, c.Model, c.Dimensions, c.Count, c.Created, c.Space);
+
+    /// <summary>
+    /// Vectors of different embedding spaces must never be mixed silently: a collection made in one
+    /// space refuses vectors that declare, or come from a model in, another (409 naming both).
+    /// </summary>
+    private static void CheckSpace(CollectionInfo collection, string? space, string what)
+    {
+        if (space is null || collection.Space.Length == 0 || space == collection.Space) return;
+        throw new CollectionConflictException(
+            $"Collection '{collection.Name}' holds vectors of embedding space {collection.Space} (model '{collection.Model}'); {what} {space}. Vectors from different spaces cannot be compared.");
+    }
 }

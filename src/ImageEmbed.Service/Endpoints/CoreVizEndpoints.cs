@@ -22,7 +22,7 @@ internal static class CoreVizEndpoints
     }
 
     /// <summary>The response: the unit vector, its length, and the model that made it.</summary>
-    public sealed record CoreVizResponse(float[] Embedding, int Dimensions, string Model);
+    public sealed record CoreVizResponse(float[] Embedding, int Dimensions, string Model, string EmbeddingSpace);
 
     private static async Task<IResult> EmbedAsync(HttpRequest request, ImageEmbedder embedder, ImagingOptions imaging, CancellationToken ct)
     {
@@ -67,8 +67,10 @@ internal static class CoreVizEndpoints
             EmbeddingJson.Write(json, "embedding", embedding.Vector, encoding);
             json.WriteNumber("dimensions", embedding.Dimensions);
             json.WriteString("model", embedding.Model);
+            json.WriteString("embedding_space", embedding.Space);
             json.WriteEndObject();
         }
+        request.HttpContext.Response.Headers[EmbeddingJson.SpaceHeader] = embedding.Space;
         return Results.Bytes(body.WrittenMemory.ToArray(), "application/json; charset=utf-8");
     }
 }

@@ -8,6 +8,9 @@ namespace ImageEmbed.Service.Endpoints;
 /// <summary>Writes an embedding in the encoding a client asked for (<see cref="EmbeddingEncodings"/>).</summary>
 internal static class EmbeddingJson
 {
+    /// <summary>Response header naming the embedding space of the vectors in the body.</summary>
+    public const string SpaceHeader = "X-Embedding-Space";
+
     /// <exception cref="ApiException">400 naming the accepted encodings.</exception>
     public static EmbeddingEncoding Parse(string? value) =>
         EmbeddingEncodings.TryParse(value, out EmbeddingEncoding encoding) ? encoding

@@ -77,6 +77,7 @@ internal static class OpenAiEndpoints
         int tokens = textTask?.Result.Tokens ?? 0;
 
         context.Response.ContentType = "application/json; charset=utf-8";
+        context.Response.Headers[EmbeddingJson.SpaceHeader] = model.Space;
         await using var json = new Utf8JsonWriter(context.Response.Body, ErrorWriter.JsonOptions);
         json.WriteStartObject();
         json.WriteString("object", "list");
@@ -93,6 +94,7 @@ internal static class OpenAiEndpoints
         }
         json.WriteEndArray();
         json.WriteString("model", model.Name);
+        json.WriteString("embedding_space", model.Space);
         json.WriteStartObject("usage");
         json.WriteNumber("prompt_tokens", tokens);
         json.WriteNumber("total_tokens", tokens);
