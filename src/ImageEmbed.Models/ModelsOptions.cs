@@ -51,6 +51,12 @@ public sealed class ModelsOptions
     /// <summary>Check each model file's sha256 against its manifest when loading it. Defaults to true.</summary>
     public bool VerifyChecksums { get; set; } = true;
 
+    /// <summary>
+    /// Images a bulk caller (the CLI's embed and bench) keeps in flight: more than cores, because decoding
+    /// is bounded inside the engine and the surplus keeps batches full while earlier images run.
+    /// </summary>
+    public int BulkConcurrency => 2 * MaxBatchSize + Environment.ProcessorCount;
+
     /// <summary>Problems with these settings, each naming the key and value; empty when valid.</summary>
     public IEnumerable<string> Validate()
     {

@@ -1,3 +1,4 @@
+using ImageEmbed.Tests;
 using System.Text.RegularExpressions;
 
 namespace ImageEmbed.Cli.Tests;

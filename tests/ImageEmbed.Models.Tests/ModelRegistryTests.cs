@@ -42,7 +42,7 @@ public sealed class ModelRegistryTests : IDisposable
             Name = "tampered",
             Image = ModelCatalog.MobileNetV2_140.Image with { Sha256 = new string('0', 64) },
         };
-        File.WriteAllText(Path.Combine(modelDir, ModelRegistry.ManifestFileName), JsonSerializer.Serialize(manifest, ModelManifest.JsonOptions));
+        ModelFolders.WriteManifest(modelDir, manifest);
         await using var engine = new EmbeddingEngine(new ModelsOptions { Directory = _dir, DefaultModel = "tampered" }, new ImagingOptions());
 
         var e = await Assert.ThrowsAsync<ModelLoadException>(() => engine.LoadAsync(null)).DefaultTimeout();
@@ -56,7 +56,7 @@ public sealed class ModelRegistryTests : IDisposable
         string modelDir = Directory.CreateDirectory(Path.Combine(_dir, "wrongdims")).FullName;
         File.CreateSymbolicLink(Path.Combine(modelDir, "model.onnx"), TestPaths.MobileNetOnnx);
         ModelManifest manifest = ModelCatalog.MobileNetV2_140 with { Name = "wrongdims", Dimensions = 512 };
-        File.WriteAllText(Path.Combine(modelDir, ModelRegistry.ManifestFileName), JsonSerializer.Serialize(manifest, ModelManifest.JsonOptions));
+        ModelFolders.WriteManifest(modelDir, manifest);
         await using var engine = new EmbeddingEngine(new ModelsOptions { Directory = _dir, DefaultModel = "wrongdims" }, new ImagingOptions());
 
         var e = await Assert.ThrowsAsync<ModelLoadException>(() => engine.LoadAsync(null)).DefaultTimeout();
@@ -68,7 +68,7 @@ public sealed class ModelRegistryTests : IDisposable
     public async Task Load_FailedThenFixed_TheNextRequestLoadsIt()
     {
         string modelDir = Directory.CreateDirectory(Path.Combine(_dir, "late")).FullName;
-        File.WriteAllText(Path.Combine(modelDir, ModelRegistry.ManifestFileName), JsonSerializer.Serialize(ModelCatalog.MobileNetV2_140 with { Name = "late" }, ModelManifest.JsonOptions));
+        ModelFolders.WriteManifest(modelDir, ModelCatalog.MobileNetV2_140 with { Name = "late" });
         await using var engine = new EmbeddingEngine(new ModelsOptions { Directory = _dir, DefaultModel = "late" }, new ImagingOptions());
 
         var missing = await Assert.ThrowsAsync<ModelLoadException>(() => engine.LoadAsync(null)).DefaultTimeout();

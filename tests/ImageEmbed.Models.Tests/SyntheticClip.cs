@@ -54,7 +54,7 @@ internal static class SyntheticClip
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.WriteAllBytes(target, bytes);
         }
-        File.WriteAllText(Path.Combine(dir, ModelRegistry.ManifestFileName), JsonSerializer.Serialize(Manifest(files, name), ModelManifest.JsonOptions));
+        ModelFolders.WriteManifest(dir, Manifest(files, name));
         return dir;
     }
 

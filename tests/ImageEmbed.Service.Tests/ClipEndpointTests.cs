@@ -33,7 +33,7 @@ public sealed class ClipEndpointTests(ClipServiceFixture fixture) : IClassFixtur
     [Fact]
     public async Task Embeddings_TextAndImageMixed_SameSpaceWithTokenUsage()
     {
-        string image = "data:image/jpeg;base64," + Convert.ToBase64String(File.ReadAllBytes(TestPaths.DevFiles()[0]));
+        string image = TestImages.DataUri(TestPaths.DevFiles()[0]);
         using HttpResponseMessage response = await _service.Client.PostAsJsonAsync("/v1/embeddings", new { input = new object[] { "a photo of a cat", new { image }, new { text = "a red car" } } }).DefaultTimeout();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -53,7 +53,7 @@ public sealed class ClipEndpointTests(ClipServiceFixture fixture) : IClassFixtur
     [Fact]
     public async Task Classify_Labels_ScoresSumToOneHighestFirst()
     {
-        string image = "data:image/jpeg;base64," + Convert.ToBase64String(File.ReadAllBytes(TestPaths.DevFiles()[3]));
+        string image = TestImages.DataUri(TestPaths.DevFiles()[3]);
         using HttpResponseMessage response = await _service.Client.PostAsJsonAsync("/v1/classify", new { image, labels = new[] { "cat", "dog", "car", "bridge" } }).DefaultTimeout();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -68,7 +68,7 @@ public sealed class ClipEndpointTests(ClipServiceFixture fixture) : IClassFixtur
     [Fact]
     public async Task Classify_ImageOnlyModel_Returns400NamingItsModalities()
     {
-        string image = "data:image/jpeg;base64," + Convert.ToBase64String(File.ReadAllBytes(TestPaths.DevFiles()[3]));
+        string image = TestImages.DataUri(TestPaths.DevFiles()[3]);
         using HttpResponseMessage response = await _service.Client.PostAsJsonAsync("/v1/classify", new { image, labels = new[] { "cat" }, model = "mobilenet-v2-140" }).DefaultTimeout();
         await ResponseAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "Model 'mobilenet-v2-140' supports image only");
     }
@@ -96,7 +96,7 @@ public sealed class ClipEndpointTests(ClipServiceFixture fixture) : IClassFixtur
     [Fact]
     public async Task EmbeddingSpace_SameOnBothApisStablePerModelDifferentAcrossModels()
     {
-        string image = "data:image/jpeg;base64," + Convert.ToBase64String(File.ReadAllBytes(TestPaths.DevFiles()[0]));
+        string image = TestImages.DataUri(TestPaths.DevFiles()[0]);
         string clip = await SpaceAsync(image, "clip-vit-b32");
         string mobilenet = await SpaceAsync(image, "mobilenet-v2-140");
         Assert.Equal(clip, await SpaceAsync("a photo of a cat", "clip-vit-b32"));
@@ -110,7 +110,7 @@ public sealed class ClipEndpointTests(ClipServiceFixture fixture) : IClassFixtur
     [Fact]
     public async Task Collection_RefusesVectorsFromAnotherSpace_NamingBothFingerprints()
     {
-        string image = "data:image/jpeg;base64," + Convert.ToBase64String(File.ReadAllBytes(TestPaths.DevFiles()[0]));
+        string image = TestImages.DataUri(TestPaths.DevFiles()[0]);
         string mobilenet = await SpaceAsync(image, "mobilenet-v2-140");
         string clip = await SpaceAsync(image, "clip-vit-b32");
         string name = "spaces-" + Guid.NewGuid().ToString("N")[..8];

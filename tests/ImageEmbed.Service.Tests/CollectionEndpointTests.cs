@@ -23,7 +23,7 @@ public sealed class DevCollectionFixture : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, created.StatusCode);
         foreach (string[] chunk in Files.Chunk(25))
         {
-            var items = chunk.Select((f, i) => new { id = Id(f), image = DataUri(File.ReadAllBytes(f)), metadata = new { label = Id(f).Split('_', 2)[1], even = i % 2 == 0 } });
+            var items = chunk.Select((f, i) => new { id = Id(f), image = TestImages.DataUri(f), metadata = new { label = Id(f).Split('_', 2)[1], even = i % 2 == 0 } });
             using HttpResponseMessage r = await Service.Client.PostAsJsonAsync($"/v1/collections/{Name}/items", new { items }).DefaultTimeout();
             JsonElement body = await r.Content.ReadFromJsonAsync<JsonElement>();
             Assert.Equal(chunk.Length, body.GetProperty("upserted").GetInt32());
@@ -32,7 +32,6 @@ public sealed class DevCollectionFixture : IAsyncLifetime
 
     public Task DisposeAsync() => Service.DisposeAsync().AsTask();
 
-    public static string DataUri(byte[] bytes) => "data:image/jpeg;base64," + Convert.ToBase64String(bytes);
 }
 
 public sealed class CollectionEndpointTests(DevCollectionFixture fixture) : IClassFixture<DevCollectionFixture>
@@ -45,7 +44,7 @@ public sealed class CollectionEndpointTests(DevCollectionFixture fixture) : ICla
     {
         foreach (string file in fixture.Files)
         {
-            JsonElement hits = await SearchAsync(new { image = DevCollectionFixture.DataUri(File.ReadAllBytes(file)), k = 3 });
+            JsonElement hits = await SearchAsync(new { image = TestImages.DataUri(file), k = 3 });
             Assert.Equal(DevCollectionFixture.Id(file), hits[0].GetProperty("id").GetString());
             Assert.True(hits[0].GetProperty("score").GetSingle() > 0.9999f);
         }
@@ -61,9 +60,9 @@ public sealed class CollectionEndpointTests(DevCollectionFixture fixture) : ICla
         foreach (string file in sources)
         {
             byte[] bytes = File.ReadAllBytes(file);
-            items.Add(new { id = DevCollectionFixture.Id(file), image = DevCollectionFixture.DataUri(bytes) });
+            items.Add(new { id = DevCollectionFixture.Id(file), image = TestImages.DataUri(bytes) });
             foreach ((string kind, byte[] copy) in Augment(bytes))
-                items.Add(new { id = $"{DevCollectionFixture.Id(file)}~{kind}", image = DevCollectionFixture.DataUri(copy) });
+                items.Add(new { id = $"{DevCollectionFixture.Id(file)}~{kind}", image = TestImages.DataUri(copy) });
         }
         foreach (object[] chunk in items.Chunk(50))
         {
@@ -171,8 +170,8 @@ public sealed class CollectionEndpointTests(DevCollectionFixture fixture) : ICla
         await _client.PutAsJsonAsync($"/v1/collections/{name}", new { model = "mobilenet-v2-140" });
         var items = new object[]
         {
-            new { id = "good", image = DevCollectionFixture.DataUri(File.ReadAllBytes(fixture.Files[0])) },
-            new { id = "truncated", image = DevCollectionFixture.DataUri(File.ReadAllBytes(TestPaths.Format("truncated.jpg"))) },
+            new { id = "good", image = TestImages.DataUri(fixture.Files[0]) },
+            new { id = "truncated", image = TestImages.DataUri(TestPaths.Format("truncated.jpg")) },
             new { id = "short-vector", vector = new[] { 1f, 2f } },
             new { id = "nothing" },
         };

@@ -56,7 +56,7 @@ public sealed class CoreVizEndpointTests(OpenServiceFixture fixture) : IClassFix
     {
         string file = TestPaths.DevFiles()[1];
         float[] viaUrl = await EmbedJsonAsync(_images.Dev(Path.GetFileName(file)));
-        float[] viaDataUri = await EmbedJsonAsync("data:image/jpeg;base64," + Convert.ToBase64String(File.ReadAllBytes(file)));
+        float[] viaDataUri = await EmbedJsonAsync(TestImages.DataUri(file));
         float[] viaCli = await CliEmbedAsync(file);
 
         Assert.Equal(viaCli.Length, viaUrl.Length);
@@ -71,7 +71,7 @@ public sealed class CoreVizEndpointTests(OpenServiceFixture fixture) : IClassFix
     public async Task Upload_MultipartAndRawBody_EqualJsonDataUri()
     {
         byte[] bytes = File.ReadAllBytes(TestPaths.DevFiles()[2]);
-        float[] json = await EmbedJsonAsync("data:image/jpeg;base64," + Convert.ToBase64String(bytes));
+        float[] json = await EmbedJsonAsync(TestImages.DataUri(bytes));
 
         using var form = new MultipartFormDataContent { { new ByteArrayContent(bytes), "image", "photo.jpg" }, { new StringContent("default"), "model" } };
         using HttpResponseMessage multipart = await _service.Client.PostAsync("/api/ai/embeddings", form).DefaultTimeout();
@@ -143,7 +143,7 @@ public sealed class CoreVizEndpointTests(OpenServiceFixture fixture) : IClassFix
         string[] bodies =
         [
             JsonSerializer.Serialize(new { image = _images.Format(file) }),
-            JsonSerializer.Serialize(new { image = "data:image/jpeg;base64," + Convert.ToBase64String(bytes) }),
+            JsonSerializer.Serialize(new { image = TestImages.DataUri(bytes) }),
         ];
         foreach (string body in bodies)
         {
@@ -179,14 +179,8 @@ public sealed class CoreVizEndpointTests(OpenServiceFixture fixture) : IClassFix
 
     private static async Task<float[]> CliEmbedAsync(string file)
     {
-        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(TestPaths.CliDll);
-        foreach (string a in new[] { "embed", "--quiet", file }) info.ArgumentList.Add(a);
-        info.Environment["IMAGEEMBED_MODELS_DIR"] = TestPaths.ModelsDir;
-        using var process = System.Diagnostics.Process.Start(info)!;
-        string stdout = await process.StandardOutput.ReadToEndAsync().DefaultTimeout();
-        await process.WaitForExitAsync().DefaultTimeout();
-        Assert.Equal(0, process.ExitCode);
-        return ResponseAssert.Floats(JsonDocument.Parse(stdout).RootElement.GetProperty("embedding"));
+        CliRunner.Result result = await CliRunner.RunAsync(["embed", "--quiet", file]);
+        Assert.Equal(0, result.ExitCode);
+        return ResponseAssert.Floats(JsonDocument.Parse(result.Stdout).RootElement.GetProperty("embedding"));
     }
 }

@@ -85,10 +85,12 @@ public sealed class DurabilityTests(ITestOutputHelper output) : IDisposable
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in new[] { TestPaths.ServiceDll, "--urls", $"http://127.0.0.1:{port}" }) info.ArgumentList.Add(a);
-        foreach (string k in info.Environment.Keys.Where(k => k.StartsWith("IMAGEEMBED_", StringComparison.Ordinal)).ToArray()) info.Environment.Remove(k);
-        info.Environment["IMAGEEMBED_MODELS_DIR"] = TestPaths.ModelsDir;
-        info.Environment["IMAGEEMBED_DATA_DIR"] = _data;
-        info.Environment["IMAGEEMBED_API_KEYS"] = Key;
+        TestProcesses.SetEnvironment(info, new Dictionary<string, string>
+        {
+            ["IMAGEEMBED_MODELS_DIR"] = TestPaths.ModelsDir,
+            ["IMAGEEMBED_DATA_DIR"] = _data,
+            ["IMAGEEMBED_API_KEYS"] = Key,
+        });
         Process process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };

@@ -16,15 +16,14 @@ public sealed class EncodingTests : IAsyncLifetime
 {
     private readonly string _models = Directory.CreateTempSubdirectory("imageembed-mrl-").FullName;
     private ServiceServer _service = null!;
-    private readonly string _image = DevCollectionFixture.DataUri(File.ReadAllBytes(TestPaths.DevFiles()[4]));
+    private readonly string _image = TestImages.DataUri(TestPaths.DevFiles()[4]);
 
     public async Task InitializeAsync()
     {
         File.CreateSymbolicLink(Path.Combine(_models, "mobilenet-v2-140"), Path.Combine(TestPaths.ModelsDir, "mobilenet-v2-140"));
         string mrl = Directory.CreateDirectory(Path.Combine(_models, "mobilenet-mrl")).FullName;
         File.CreateSymbolicLink(Path.Combine(mrl, "model.onnx"), TestPaths.MobileNetOnnx);
-        File.WriteAllText(Path.Combine(mrl, ModelRegistry.ManifestFileName),
-            JsonSerializer.Serialize(ModelCatalog.MobileNetV2_140 with { Name = "mobilenet-mrl", Matryoshka = true }, ModelManifest.JsonOptions));
+        ModelFolders.WriteManifest(mrl, ModelCatalog.MobileNetV2_140 with { Name = "mobilenet-mrl", Matryoshka = true });
         _service = await ServiceServer.StartAsync(new Dictionary<string, string?> { ["Models:Directory"] = _models, ["Models:DefaultModel"] = "mobilenet-v2-140" });
     }
 

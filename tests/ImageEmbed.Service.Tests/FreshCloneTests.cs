@@ -27,10 +27,12 @@ public sealed class FreshCloneTests
             int port = TestNetwork.FreePort();
             var start = new ProcessStartInfo(Path.Combine(clone, "imageembed")) { WorkingDirectory = clone, RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (string arg in new[] { "serve", "--urls", $"http://127.0.0.1:{port}" }) start.ArgumentList.Add(arg);
-            foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("IMAGEEMBED_", StringComparison.Ordinal)).ToArray()) start.Environment.Remove(key);
-            start.Environment["IMAGEEMBED_API_KEYS"] = "fresh-clone-key";
-            start.Environment["IMAGEEMBED_DATA_DIR"] = Path.Combine(root, "data");
-            start.Environment["IMAGEEMBED_AUTO_PULL"] = "false"; // no hub from here: go straight to the offline model
+            TestProcesses.SetEnvironment(start, new Dictionary<string, string>
+            {
+                ["IMAGEEMBED_API_KEYS"] = "fresh-clone-key",
+                ["IMAGEEMBED_DATA_DIR"] = Path.Combine(root, "data"),
+                ["IMAGEEMBED_AUTO_PULL"] = "false", // no hub from here: go straight to the offline model
+            });
             server = Process.Start(start)!;
             var log = new System.Text.StringBuilder();
             server.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
@@ -41,7 +43,7 @@ public sealed class FreshCloneTests
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
             await WaitReadyAsync(http, server, log);
 
-            string image = "data:image/jpeg;base64," + Convert.ToBase64String(File.ReadAllBytes(TestPaths.DevFiles()[0]));
+            string image = TestImages.DataUri(TestPaths.DevFiles()[0]);
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/ai/embeddings") { Content = JsonContent.Create(new { image }) };
             request.Headers.Add("x-api-key", "fresh-clone-key");
             using HttpResponseMessage response = await http.SendAsync(request);

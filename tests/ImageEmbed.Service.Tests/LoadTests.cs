@@ -25,12 +25,12 @@ public sealed class LoadTests(OpenServiceFixture fixture) : IClassFixture<OpenSe
             if (i % 3 == 2)
             {
                 string file = bad[i % bad.Length];
-                requests.Add((i % 2 == 0 ? _images.Format(file) : DataUri(TestPaths.Format(file)), null));
+                requests.Add((i % 2 == 0 ? _images.Format(file) : TestImages.DataUri(TestPaths.Format(file)), null));
             }
             else
             {
                 string file = good[i % good.Length];
-                requests.Add((i % 2 == 0 ? _images.Dev(Path.GetFileName(file)) : DataUri(file), file));
+                requests.Add((i % 2 == 0 ? _images.Dev(Path.GetFileName(file)) : TestImages.DataUri(file), file));
             }
         }
 
@@ -55,16 +55,14 @@ public sealed class LoadTests(OpenServiceFixture fixture) : IClassFixture<OpenSe
 
         using HttpResponseMessage ready = await _service.Anonymous.GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await _service.Client.PostAsync("/api/ai/embeddings", Json(new { image = DataUri(good[0]) }))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _service.Client.PostAsync("/api/ai/embeddings", Json(new { image = TestImages.DataUri(good[0]) }))).StatusCode);
     }
 
     private async Task<float[]> EmbedAloneAsync(string file)
     {
-        using HttpResponseMessage response = await _service.Client.PostAsync("/api/ai/embeddings", Json(new { image = DataUri(file) })).DefaultTimeout();
+        using HttpResponseMessage response = await _service.Client.PostAsync("/api/ai/embeddings", Json(new { image = TestImages.DataUri(file) })).DefaultTimeout();
         return ResponseAssert.Floats((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("embedding"));
     }
-
-    internal static string DataUri(string file) => "data:image/jpeg;base64," + Convert.ToBase64String(File.ReadAllBytes(file));
 
     internal static StringContent Json(object body) => new(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
 }
@@ -81,7 +79,7 @@ public sealed class LimitsTests
             ["Models:MaxBatchDelayMs"] = "0",
         });
         // Tiny images decode in well under a millisecond, far faster than inference: the queue fills.
-        string tiny = LoadTests.DataUri(TestPaths.Format("tiny_1x1.png"));
+        string tiny = TestImages.DataUri(TestPaths.Format("tiny_1x1.png"));
 
         HttpResponseMessage[] responses = await Task.WhenAll(Enumerable.Range(0, 48).Select(_ =>
             service.Client.PostAsync("/api/ai/embeddings", LoadTests.Json(new { image = tiny })))).DefaultTimeout();
@@ -106,7 +104,7 @@ public sealed class LimitsTests
             ["Service:RateLimitPerMinute"] = "3",
             ["Service:ApiKeys"] = ServiceServer.Key + ",second-key-abcdefgh",
         });
-        string tiny = LoadTests.DataUri(TestPaths.Format("tiny_1x1.png"));
+        string tiny = TestImages.DataUri(TestPaths.Format("tiny_1x1.png"));
         for (int i = 0; i < 3; i++)
             Assert.Equal(HttpStatusCode.OK, (await service.Client.PostAsync("/api/ai/embeddings", LoadTests.Json(new { image = tiny })).DefaultTimeout()).StatusCode);
 

@@ -31,7 +31,7 @@ public sealed class OpenAiEndpointTests(OpenServiceFixture fixture) : IClassFixt
         Assert.Equal(0, item.GetProperty("index").GetInt32());
         float[] decoded = MemoryMarshal.Cast<byte, float>(Convert.FromBase64String(item.GetProperty("embedding").GetString()!)).ToArray();
         Assert.Equal(1792, decoded.Length);
-        Assert.Equal(await FloatAsync("data:image/jpeg;base64," + Convert.ToBase64String(bytes)), decoded);
+        Assert.Equal(await FloatAsync(TestImages.DataUri(bytes)), decoded);
         Assert.Equal(0, root.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
     }
 
@@ -39,7 +39,7 @@ public sealed class OpenAiEndpointTests(OpenServiceFixture fixture) : IClassFixt
     public async Task Batch_MixedForms_ReturnsOneEmbeddingPerInputInOrder()
     {
         string[] files = TestPaths.DevFiles().Take(3).Select(Path.GetFileName).ToArray()!;
-        string dataUri = "data:image/jpeg;base64," + Convert.ToBase64String(File.ReadAllBytes(TestPaths.Dev(files[0])));
+        string dataUri = TestImages.DataUri(TestPaths.Dev(files[0]));
         string body = JsonSerializer.Serialize(new { input = new object[] { dataUri, new { image = _images.Dev(files[1]) }, new { image = _images.Dev(files[2]) } } });
 
         using HttpResponseMessage response = await PostAsync(body);
@@ -91,8 +91,8 @@ public sealed class OpenAiEndpointTests(OpenServiceFixture fixture) : IClassFixt
     [Fact]
     public async Task BadImageInBatch_Returns422NamingTheIndex()
     {
-        string good = "data:image/jpeg;base64," + Convert.ToBase64String(File.ReadAllBytes(TestPaths.DevFiles()[0]));
-        string bad = "data:image/jpeg;base64," + Convert.ToBase64String(File.ReadAllBytes(TestPaths.Format("truncated.jpg")));
+        string good = TestImages.DataUri(TestPaths.DevFiles()[0]);
+        string bad = TestImages.DataUri(TestPaths.Format("truncated.jpg"));
         using HttpResponseMessage response = await PostAsync(JsonSerializer.Serialize(new { input = new[] { good, bad } }));
         JsonElement error = await ResponseAssert.OpenAiErrorAsync(response, HttpStatusCode.UnprocessableEntity);
         Assert.StartsWith("input[1]: Unable to process the provided image", error.GetProperty("message").GetString(), StringComparison.Ordinal);
@@ -101,7 +101,7 @@ public sealed class OpenAiEndpointTests(OpenServiceFixture fixture) : IClassFixt
     [Fact]
     public async Task Dimensions_EqualToModel_IsAccepted()
     {
-        string dataUri = "data:image/jpeg;base64," + Convert.ToBase64String(File.ReadAllBytes(TestPaths.DevFiles()[0]));
+        string dataUri = TestImages.DataUri(TestPaths.DevFiles()[0]);
         using HttpResponseMessage response = await PostAsync(JsonSerializer.Serialize(new { input = dataUri, dimensions = 1792 }));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }

@@ -16,13 +16,13 @@ public sealed class PgVectorServiceTests(PgliteServerFixture postgres) : IClassF
         HttpClient client = service.Client;
         Assert.Equal(HttpStatusCode.OK, (await client.PutAsJsonAsync("/v1/collections/pg-dev", new { }).DefaultTimeout()).StatusCode);
         string[] files = TestPaths.DevFiles().Take(20).ToArray();
-        var items = files.Select(f => new { id = Path.GetFileNameWithoutExtension(f), image = DevCollectionFixture.DataUri(File.ReadAllBytes(f)) });
+        var items = files.Select(f => new { id = Path.GetFileNameWithoutExtension(f), image = TestImages.DataUri(f) });
         using HttpResponseMessage upsert = await client.PostAsJsonAsync("/v1/collections/pg-dev/items", new { items }).DefaultTimeout();
         Assert.Equal(files.Length, (await upsert.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("upserted").GetInt32());
 
         foreach (string file in files)
         {
-            using HttpResponseMessage search = await client.PostAsJsonAsync("/v1/collections/pg-dev/search", new { image = DevCollectionFixture.DataUri(File.ReadAllBytes(file)), k = 3 }).DefaultTimeout();
+            using HttpResponseMessage search = await client.PostAsJsonAsync("/v1/collections/pg-dev/search", new { image = TestImages.DataUri(file), k = 3 }).DefaultTimeout();
             JsonElement hits = (await search.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("results");
             Assert.Equal(Path.GetFileNameWithoutExtension(file), hits[0].GetProperty("id").GetString());
         }

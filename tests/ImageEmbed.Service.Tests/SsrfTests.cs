@@ -133,7 +133,7 @@ public sealed class SsrfTests : IAsyncLifetime
         byte[] big = new byte[1_200_000];
         File.ReadAllBytes(TestPaths.DevFiles()[0]).CopyTo(big, 0);
         using HttpResponseMessage dataUri = await _service.Client.PostAsync("/api/ai/embeddings",
-            new StringContent(JsonSerializer.Serialize(new { image = "data:image/jpeg;base64," + Convert.ToBase64String(big) }), Encoding.UTF8, "application/json"));
+            new StringContent(JsonSerializer.Serialize(new { image = TestImages.DataUri(big) }), Encoding.UTF8, "application/json"));
         await ResponseAssert.ErrorAsync(dataUri, HttpStatusCode.RequestEntityTooLarge);
         using var form = new MultipartFormDataContent { { new ByteArrayContent(big), "image", "big.jpg" } };
         using HttpResponseMessage multipart = await _service.Client.PostAsync("/api/ai/embeddings", form);

@@ -135,7 +135,7 @@ internal static class BenchCommand
         Console.Error.WriteLine("bench: end-to-end");
         int done = 0;
         var clock = Stopwatch.StartNew();
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = 2 * models.MaxBatchSize + Environment.ProcessorCount, CancellationToken = ct };
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = models.BulkConcurrency, CancellationToken = ct };
         while (clock.Elapsed.TotalSeconds < seconds)
         {
             await Parallel.ForEachAsync(good, parallel, async (bytes, token) =>

@@ -51,9 +51,7 @@ internal static class EmbedCommand
             var progress = new ProgressReporter("embedding", files.Count, Console.Error, interactive: !Console.IsErrorRedirected, enabled: !quiet && files.Count > 1);
             var writer = new OrderedLineWriter(output, files.Count);
 
-            // More files in flight than cores: decoding is bounded inside the engine, and the surplus
-            // keeps the micro-batcher's batches full while earlier images are in inference.
-            var parallel = new ParallelOptions { MaxDegreeOfParallelism = 2 * models.MaxBatchSize + Environment.ProcessorCount, CancellationToken = cancellationToken };
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = models.BulkConcurrency, CancellationToken = cancellationToken };
             await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), parallel, async (index, ct) =>
             {
                 string file = files[index];

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 
 namespace ImageEmbed.Models.Catalog;
 
@@ -29,7 +28,7 @@ public sealed class ModelPuller(HttpClient http, string modelsDirectory, string?
         if (Directory.Exists(target) && !force)
             throw new ModelDownloadException($"Model '{manifest.Name}' is already installed in {target}. Use --force to download it again.");
 
-        string staging = Path.Combine(modelsDirectory, ".staging", manifest.Name);
+        string staging = ModelFolders.Staging(modelsDirectory, manifest.Name);
         Directory.CreateDirectory(staging);
         long total = manifest.Downloads.Sum(d => d.Size);
         long before = 0;
@@ -38,11 +37,8 @@ public sealed class ModelPuller(HttpClient http, string modelsDirectory, string?
             await FetchFileAsync(manifest.Name, file, Path.Combine(staging, file.Path), before, total, progress, ct).ConfigureAwait(false);
             before += file.Size;
         }
-        await File.WriteAllTextAsync(Path.Combine(staging, ModelRegistry.ManifestFileName), JsonSerializer.Serialize(manifest, ModelManifest.JsonOptions), ct).ConfigureAwait(false);
-
-        if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
-        Directory.Move(staging, target);
-        return target;
+        ModelFolders.WriteManifest(staging, manifest);
+        return ModelFolders.Publish(staging, modelsDirectory, manifest.Name);
     }
 
     private async Task FetchFileAsync(string model, DownloadSpec file, string path, long before, long total, IProgress<PullProgress>? progress, CancellationToken ct)

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 using ImageEmbed.Imaging.Preprocess;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Native.Onnx;
@@ -41,7 +40,7 @@ public static class TfjsModelInstaller
         string target = Path.Combine(modelsDirectory, name);
         if (Directory.Exists(target) && !force)
             throw new ModelLoadException($"Model '{name}' is already installed in {target}; use --force to replace it.");
-        string staging = Path.Combine(modelsDirectory, ".staging", name);
+        string staging = ModelFolders.Staging(modelsDirectory, name);
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         Directory.CreateDirectory(staging);
         try
@@ -51,11 +50,8 @@ public static class TfjsModelInstaller
             ModelManifest manifest = Describe(name, onnx, tfjsFolder);
             string[] problems = manifest.Validate().ToArray();
             if (problems.Length > 0) throw new ModelLoadException(string.Join(" ", problems));
-            File.WriteAllText(Path.Combine(staging, ModelRegistry.ManifestFileName), JsonSerializer.Serialize(manifest, ModelManifest.JsonOptions));
-
-            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
-            Directory.Move(staging, target);
-            return new InstalledModel(manifest, target);
+            ModelFolders.WriteManifest(staging, manifest);
+            return new InstalledModel(manifest, ModelFolders.Publish(staging, modelsDirectory, name));
         }
         catch
         {

@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using ImageEmbed.Tests;
-
-namespace ImageEmbed.Cli.Tests;
+namespace ImageEmbed.Tests;
 
 /// <summary>Runs the real CLI (the built imageembed.dll beside the tests) as a child process.</summary>
 internal static class CliRunner
@@ -18,9 +16,7 @@ internal static class CliRunner
         };
         info.ArgumentList.Add(TestPaths.CliDll);
         foreach (string a in args) info.ArgumentList.Add(a);
-        info.Environment["IMAGEEMBED_MODELS_DIR"] = TestPaths.ModelsDir;
-        foreach (string key in info.Environment.Keys.Where(k => k.StartsWith("IMAGEEMBED_", StringComparison.Ordinal) && k != "IMAGEEMBED_MODELS_DIR").ToArray())
-            info.Environment.Remove(key);
+        TestProcesses.SetEnvironment(info, new Dictionary<string, string> { ["IMAGEEMBED_MODELS_DIR"] = TestPaths.ModelsDir });
         if (env is not null) foreach ((string k, string v) in env) info.Environment[k] = v;
 
         using Process process = Process.Start(info)!;
