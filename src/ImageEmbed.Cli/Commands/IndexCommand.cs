@@ -33,7 +33,8 @@ internal static class IndexCommand
         [Model, CollectionAccess.Server, CollectionAccess.ApiKey, Report, Quiet],
         """
         Inputs:
-          FOLDER   searched recursively for .jpg .jpeg .png .webp .gif .tif .tiff .avif .heic .heif files;
+          FOLDER   searched recursively for .jpg .jpeg .png .webp .gif .tif .tiff .avif .heic .heif files
+                   (and .svg .bmp, which are refused and reported); the format is read from the bytes;
                    item id = the folder's name + '/' + the path below it (photos/2024/a.jpg)
           FILE     an image file; item id = its file name
           LIST     a .txt/.urls/.list file (one http(s) URL per line) or .csv/.tsv (a column named url,
@@ -159,8 +160,8 @@ internal static class IndexCommand
         if (!quiet)
         {
             double seconds = clock.Elapsed.TotalSeconds;
-            string summary = indexed == 0 && failures.Count == 0
-                ? $"nothing new to embed: all {skipped} item(s) unchanged"
+            string summary = indexed == 0
+                ? $"nothing new to embed: {skipped} unchanged item(s) skipped" + (failures.Count > 0 ? $", {failures.Count} failed" : "")
                 : $"indexed {indexed} new or changed item(s), skipped {skipped} unchanged, {failures.Count} failed, of {sources.Count} input(s) in {seconds:F1} s ({(indexed + skipped) / Math.Max(seconds, 1e-6):F1} items/s)";
             Console.Error.WriteLine($"{summary}; collection '{name}' has {after} item(s) (was {before}).");
             if (failures.Count > 0)
