@@ -61,6 +61,9 @@ public static class ServiceHost
         builder.Services.AddSingleton<ServiceMetrics>();
         builder.Services.AddSingleton(_ => LoadKeys(service, dataDirectory));
         builder.Services.AddSingleton(_ => new CollectionStoreProvider(service, dataDirectory));
+        builder.Services.AddSingleton(_ => Storage.Jobs.JobStore.Open(dataDirectory));
+        builder.Services.AddSingleton<JobRunner>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
         builder.Services.AddSingleton<ModelWarmupService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelWarmupService>());
         builder.Services.AddPerKeyRateLimits(service);
@@ -82,6 +85,7 @@ public static class ServiceHost
         OpenAiEndpoints.Map(app);
         ClassifyEndpoints.Map(app);
         CollectionEndpoints.Map(app);
+        JobEndpoints.Map(app);
         app.MapGet("/", () => Results.Content(HomePage, "text/html; charset=utf-8")).ExcludeFromDescription();
         app.MapFallback(context => ErrorWriter.WriteAsync(context, new ApiError(404, $"No route {context.Request.Method} {context.Request.Path}. See /openapi.json.", "invalid_request_error", "not_found")));
         return app;
