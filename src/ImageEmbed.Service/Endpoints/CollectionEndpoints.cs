@@ -136,12 +136,19 @@ internal static class CollectionEndpoints
 
     private static async Task<ItemResponse> GetItemAsync(string name, string id, CollectionStoreProvider stores, CancellationToken ct)
     {
+        id = ItemId(id);
         CollectionItem item = await (await stores.GetAsync()).GetItemAsync(name, id, ct) ?? throw NoItem(name, id);
         return new ItemResponse(item.Id, item.Vector, item.Metadata, item.Source);
     }
 
     private static async Task<IResult> DeleteItemAsync(string name, string id, CollectionStoreProvider stores, CancellationToken ct) =>
-        await (await stores.GetAsync()).DeleteItemAsync(name, id, ct) ? Results.NoContent() : throw NoItem(name, id);
+        await (await stores.GetAsync()).DeleteItemAsync(name, ItemId(id), ct) ? Results.NoContent() : throw NoItem(name, ItemId(id));
+
+    /// <summary>
+    /// Ids may hold '/' (folder paths, URLs), sent escaped as %2F. Kestrel decodes every escape in the path
+    /// except %2F (so that it cannot change the route), so the route value still holds it: decode it here.
+    /// </summary>
+    internal static string ItemId(string routeValue) => routeValue.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 
     private static async Task<SearchResponse> SearchAsync(string name, HttpRequest request, CollectionStoreProvider stores, ImageEmbedder embedder, CancellationToken ct)
     {
