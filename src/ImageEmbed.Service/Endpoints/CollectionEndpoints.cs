@@ -1,10 +1,12 @@
 using System.Text.Json;
+using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Embeddings;
 using ImageEmbed.Service.Errors;
 using ImageEmbed.Service.Hosting;
 using ImageEmbed.Storage;
 using ImageEmbed.Storage.Analysis;
+using ImageEmbed.Storage.Content;
 
 namespace ImageEmbed.Service.Endpoints;
 
@@ -25,6 +27,7 @@ internal static class CollectionEndpoints
         group.MapDelete("/{name}", DeleteAsync).WithName("DeleteCollection").ProducesApiErrors();
         group.MapPost("/{name}/items", UpsertAsync).WithName("UpsertItems").WithSummary("Upsert {\"items\": [{\"id\", \"image\" | \"vector\", \"metadata\", \"source\"}]}; one result per item.").ProducesApiErrors();
         group.MapGet("/{name}/items/{id}", GetItemAsync).WithName("GetItem").ProducesApiErrors();
+        group.MapGet("/{name}/items/{id}/thumbnail", ThumbnailAsync).WithName("GetItemThumbnail").WithSummary("The item's image as a JPEG thumbnail (longest side 256 px); 404 for items given as vectors.").Produces(200, contentType: "image/jpeg").ProducesApiErrors();
         group.MapDelete("/{name}/items/{id}", DeleteItemAsync).WithName("DeleteItem").ProducesApiErrors();
         group.MapPost("/{name}/search", SearchAsync).WithName("Search").WithSummary("Query by exactly one of image, text, vector, id; k, min_score, filter (metadata equality).").ProducesApiErrors();
         group.MapPost("/{name}/recommend", RecommendAsync).WithName("Recommend").WithSummary("More like the positive ids, less like the negative ids.").ProducesApiErrors();
@@ -37,7 +40,7 @@ internal static class CollectionEndpoints
     public sealed record ItemError(int Status, string Message);
     public sealed record ItemResult(string? Id, string Status, ItemError? Error);
     public sealed record UpsertResponse(int Upserted, int Failed, ItemResult[] Results);
-    public sealed record ItemResponse(string Id, float[] Vector, JsonElement? Metadata, string? Source);
+    public sealed record ItemResponse(string Id, float[] Vector, JsonElement? Metadata, string? Source, string? ContentHash, string? Phash);
     public sealed record Hit(string Id, float Score, JsonElement? Metadata, string? Source);
     public sealed record SearchResponse(string Collection, string Model, Hit[] Results);
     public sealed record DuplicatesResponse(float Threshold, DuplicateGroup[] Groups);
@@ -116,13 +119,14 @@ internal static class CollectionEndpoints
             metadata = m.ValueKind == JsonValueKind.Object ? m.Clone() : throw ApiException.BadRequest($"Item '{id}': 'metadata' must be a JSON object.", "metadata");
 
         float[] vector;
+        ImageFingerprint? fingerprint = null;
         if (element.TryGetProperty("vector", out JsonElement v) && v.ValueKind != JsonValueKind.Null)
         {
             vector = ReadVector(v, collection.Dimensions, $"item '{id}'");
         }
         else if (image is not null)
         {
-            ImageEmbedding embedding = await embedder.EmbedReferenceAsync(image, collection.Model, ct);
+            (ImageEmbedding embedding, fingerprint) = await embedder.EmbedForCollectionAsync(image, collection.Model, ct);
             CheckSpace(collection, embedding.Space, $"model '{collection.Model}' now embeds in");
             vector = embedding.Vector;
             if (source is null && image.StartsWith("http", StringComparison.OrdinalIgnoreCase)) source = image; // never store a whole data URI
@@ -131,13 +135,25 @@ internal static class CollectionEndpoints
         {
             throw ApiException.BadRequest($"Item '{id}' needs an 'image' (URL or data URI) or a 'vector'.", "items");
         }
-        return new CollectionItem(id, vector, metadata, source);
+        return new CollectionItem(id, vector, metadata, source, fingerprint?.ContentHash, fingerprint?.PerceptualHash);
     }
 
     private static async Task<ItemResponse> GetItemAsync(string name, string id, CollectionStoreProvider stores, CancellationToken ct)
     {
         CollectionItem item = await (await stores.GetAsync()).GetItemAsync(name, id, ct) ?? throw NoItem(name, id);
-        return new ItemResponse(item.Id, item.Vector, item.Metadata, item.Source);
+        return new ItemResponse(item.Id, item.Vector, item.Metadata, item.Source, item.ContentHash,
+            item.PerceptualHash is ulong phash ? PerceptualHash.ToHex(phash) : null);
+    }
+
+    private static async Task<IResult> ThumbnailAsync(string name, string id, CollectionStoreProvider stores, ContentCache cache, CancellationToken ct)
+    {
+        CollectionItem item = await (await stores.GetAsync()).GetItemAsync(name, id, ct) ?? throw NoItem(name, id);
+        byte[] jpeg = (item.ContentHash is { } hash ? cache.GetThumbnail(hash) : null)
+            ?? throw new ApiException(StatusCodes.Status404NotFound,
+                $"Item '{id}' in collection '{name}' has no thumbnail: it was given as a vector, or added on another node or before thumbnails existed. Upsert it again with its image to make one.", "id");
+        // The URL names an item, which can be replaced by another image; the ETag names the content, so a
+        // browser revalidates and gets a 304 while the image is unchanged.
+        return Results.Bytes(jpeg, "image/jpeg", entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{item.ContentHash}\""));
     }
 
     private static async Task<IResult> DeleteItemAsync(string name, string id, CollectionStoreProvider stores, CancellationToken ct) =>
