@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Models;
+using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Embeddings;
 using ImageEmbed.Service.Errors;
 using ImageEmbed.Service.Hosting;
@@ -31,7 +32,7 @@ internal static class CollectionEndpoints
         group.MapDelete("/{name}/items/{id}", DeleteItemAsync).WithName("DeleteItem").ProducesApiErrors();
         group.MapPost("/{name}/search", SearchAsync).WithName("Search").WithSummary("Query by exactly one of image, text, vector, id; k, min_score, filter (metadata equality).").ProducesApiErrors();
         group.MapPost("/{name}/recommend", RecommendAsync).WithName("Recommend").WithSummary("More like the positive ids, less like the negative ids.").ProducesApiErrors();
-        group.MapPost("/{name}/duplicates", DuplicatesAsync).WithName("Duplicates").WithSummary("Groups of items with similarity >= threshold (default 0.95).").ProducesApiErrors();
+        group.MapPost("/{name}/duplicates", DuplicatesAsync).WithName("Duplicates").WithSummary("Groups of duplicates; each pair is \"exact\" (same bytes, or pHash distance <= phash_distance) or \"similar\" (cosine >= threshold, default per model). Options: threshold, phash_distance, kind (all|exact|similar).").ProducesApiErrors();
         group.MapPost("/{name}/clusters", ClustersAsync).WithName("Clusters").WithSummary("Connected groups at threshold (default 0.85), or k-means with k.").ProducesApiErrors();
     }
 
@@ -43,7 +44,7 @@ internal static class CollectionEndpoints
     public sealed record ItemResponse(string Id, float[] Vector, JsonElement? Metadata, string? Source, string? ContentHash, string? Phash);
     public sealed record Hit(string Id, float Score, JsonElement? Metadata, string? Source);
     public sealed record SearchResponse(string Collection, string Model, Hit[] Results);
-    public sealed record DuplicatesResponse(float Threshold, DuplicateGroup[] Groups);
+    public sealed record DuplicatesResponse(float Threshold, int PhashDistance, string Kind, DuplicateGroup[] Groups);
     public sealed record ClustersResponse(string Method, float? Threshold, int? K, Cluster[] Clusters);
 
     private static async Task<CollectionList> ListAsync(CollectionStoreProvider stores, CancellationToken ct)
@@ -214,14 +215,40 @@ internal static class CollectionEndpoints
         return new SearchResponse(name, collection.Model, hits.Select(h => new Hit(h.Id, h.Score, h.Metadata, h.Source)).ToArray());
     }
 
-    private static async Task<DuplicatesResponse> DuplicatesAsync(string name, HttpRequest request, CollectionStoreProvider stores, CancellationToken ct)
+    private static async Task<DuplicatesResponse> DuplicatesAsync(string name, HttpRequest request, CollectionStoreProvider stores, EmbeddingEngine engine, CancellationToken ct)
     {
         ICollectionStore store = await stores.GetAsync();
-        await RequireAsync(store, name, ct);
+        CollectionInfo collection = await RequireAsync(store, name, ct);
         using JsonDocument doc = await ReadOptionalJsonAsync(request, ct);
-        float threshold = ReadThreshold(doc.RootElement, "threshold") ?? 0.95f;
+        JsonElement root = doc.RootElement;
+        float threshold = ReadThreshold(root, "threshold") ?? ModelCatalog.DuplicateThreshold(collection.Model, InstalledManifest(engine, collection.Model));
+        int phashDistance = DuplicateFinder.DefaultPhashDistance;
+        if (root.TryGetProperty("phash_distance", out JsonElement d) && d.ValueKind != JsonValueKind.Null
+            && (!d.TryGetInt32(out phashDistance) || phashDistance is < 0 or > 64))
+            throw ApiException.BadRequest("'phash_distance' must be an integer within 0..64 (differing bits of the 64-bit perceptual hash).", "phash_distance");
+        string kind = RequestBody.OptionalString(root, "kind") ?? "all";
+        DuplicateKinds kinds = kind switch
+        {
+            "all" => DuplicateKinds.All,
+            "exact" => DuplicateKinds.Exact,
+            "similar" => DuplicateKinds.Similar,
+            _ => throw ApiException.BadRequest($"'kind' must be \"all\", \"exact\" or \"similar\" (was \"{kind}\").", "kind"),
+        };
         List<CollectionItem> items = await store.ReadAllAsync(name, ct).ToListAsync(ct);
-        return new DuplicatesResponse(threshold, VectorAnalysis.Duplicates(items, threshold).ToArray());
+        return new DuplicatesResponse(threshold, phashDistance, kind, DuplicateFinder.Find(items, new DuplicateOptions(threshold, phashDistance, kinds)).ToArray());
+    }
+
+    /// <summary>The installed manifest of <paramref name="model"/>, or null when it is no longer installed (the catalog then decides).</summary>
+    private static ModelManifest? InstalledManifest(EmbeddingEngine engine, string model)
+    {
+        try
+        {
+            return engine.Registry.Find(model).Manifest;
+        }
+        catch (UnknownModelException)
+        {
+            return null;
+        }
     }
 
     private static async Task<ClustersResponse> ClustersAsync(string name, HttpRequest request, CollectionStoreProvider stores, CancellationToken ct)
