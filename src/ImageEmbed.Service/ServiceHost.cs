@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ImageEmbed.Imaging;
+using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Models;
 using ImageEmbed.Service.Auth;
@@ -8,6 +9,7 @@ using ImageEmbed.Service.Errors;
 using ImageEmbed.Service.Hosting;
 using ImageEmbed.Service.Limits;
 using ImageEmbed.Service.Metrics;
+using ImageEmbed.Storage.Content;
 using Microsoft.Extensions.Configuration.CommandLine;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -57,6 +59,8 @@ public static class ServiceHost
         builder.Services.AddSingleton(sp => new UrlFetcher(imaging, sp.GetRequiredService<IHostResolver>()));
         builder.Services.AddSingleton<ImageSourceReader>();
         builder.Services.AddSingleton(_ => new EmbeddingEngine(models, imaging));
+        builder.Services.AddSingleton(_ => new ImageFingerprinter(imaging));
+        builder.Services.AddSingleton(_ => ContentCache.Open(dataDirectory));
         builder.Services.AddSingleton<ImageEmbedder>();
         builder.Services.AddSingleton<ServiceMetrics>();
         builder.Services.AddSingleton(_ => LoadKeys(service, dataDirectory));
