@@ -27,7 +27,7 @@ internal interface ICollectionAccess : IAsyncDisposable
     /// <exception cref="CollectionNotFoundException">No such collection.</exception>
     Task<CollectionInfo> GetAsync(string name, CancellationToken ct);
 
-    /// <summary>The content hash stored with an item, or null when there is no such item (or it has none).</summary>
+    /// <summary>The content hash stored with an item (SHA-256 of its image's bytes), or null when there is no such item (or it was given as a vector).</summary>
     Task<string?> ContentHashAsync(string collection, string id, CancellationToken ct);
 
     /// <summary>Makes the item to store: embeds locally, or packs the bytes for the server.</summary>

@@ -1,9 +1,12 @@
 using ImageEmbed.Cli.Indexing;
 using ImageEmbed.Cli.Infrastructure;
 using ImageEmbed.Imaging;
+using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
+using ImageEmbed.Native.Sqlite;
 using ImageEmbed.Storage;
+using ImageEmbed.Storage.Content;
 
 namespace ImageEmbed.Cli.Collections;
 
@@ -19,6 +22,10 @@ internal sealed class LocalCollections : ICollectionAccess
     private readonly ModelsOptions _models;
     private readonly ImagingOptions _imaging;
     private readonly Lazy<EmbeddingEngine> _engine;
+    private readonly Lazy<ContentCache> _cache;
+    private readonly Lazy<ImageFingerprinter> _fingerprinter;
+    private readonly SemaphoreSlim _fingerprintSlots = new(Environment.ProcessorCount);
+    private int _cacheWarned;
     private bool _bootstrapped;
 
     private LocalCollections(ICollectionStore store, string where)
@@ -28,6 +35,9 @@ internal sealed class LocalCollections : ICollectionAccess
         _models = Settings.Models();
         _imaging = Settings.Imaging();
         _engine = new(() => new EmbeddingEngine(_models, _imaging));
+        string data = Settings.DataDirectory();
+        _cache = new(() => ContentCache.Open(data));
+        _fingerprinter = new(() => new ImageFingerprinter(_imaging));
     }
 
     public string Where { get; }
@@ -74,15 +84,47 @@ internal sealed class LocalCollections : ICollectionAccess
         await _store.GetCollectionAsync(name, ct).ConfigureAwait(false) ?? throw new CollectionNotFoundException(name);
 
     public async Task<string?> ContentHashAsync(string collection, string id, CancellationToken ct) =>
-        await _store.GetItemAsync(collection, id, ct).ConfigureAwait(false) is { } item ? ItemContent.HashOf(item) : null;
+        (await _store.GetItemAsync(collection, id, ct).ConfigureAwait(false))?.ContentHash;
 
+    /// <summary>
+    /// Embeds and fingerprints the image, each taken from the content cache when these bytes were seen
+    /// before (the embedding only in the collection's embedding space), and cached otherwise.
+    /// </summary>
     public async Task<PendingItem> PrepareAsync(CollectionInfo collection, IndexedImage image, CancellationToken ct)
     {
         EmbeddingEngine engine = await EngineAsync(ct).ConfigureAwait(false);
-        ImageEmbedding embedding = await engine.EmbedImageAsync(image.Bytes, collection.Model, ct).ConfigureAwait(false);
-        CheckSpace(collection, embedding.Space);
-        return new PendingItem(image.Id, image.Source, new CollectionItem(image.Id, embedding.Vector, image.Metadata, image.Source));
+        LoadedModel model = await engine.LoadAsync(collection.Model).ConfigureAwait(false);
+        CheckSpace(collection, model.Space);
+        float[]? vector = Cached(() => _cache.Value.GetEmbedding(model.Space, image.ContentHash));
+        if (vector is null || vector.Length != model.Dimensions)
+        {
+            ImageEmbedding embedding = await engine.EmbedImageAsync(image.Bytes, model.Name, ct).ConfigureAwait(false);
+            CheckSpace(collection, embedding.Space);
+            vector = embedding.Vector;
+            float[] computed = vector;
+            Cached(() => { _cache.Value.PutEmbedding(model.Space, image.ContentHash, computed); return ""; });
+        }
+        ImageFingerprint? fingerprint = Cached(() => _cache.Value.GetFingerprint(image.ContentHash));
+        if (fingerprint is null)
+        {
+            await _fingerprintSlots.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                fingerprint = await Task.Run(() => _fingerprinter.Value.Compute(image.Bytes.Span), ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                _fingerprintSlots.Release();
+            }
+            ImageFingerprint made = fingerprint;
+            Cached(() => { _cache.Value.PutFingerprint(made); return ""; });
+        }
+        var item = new CollectionItem(image.Id, vector, image.Metadata, image.Source, fingerprint.ContentHash, fingerprint.PerceptualHash);
+        return new PendingItem(image.Id, image.Source, item);
     }
+
+    /// <summary>The cached thumbnail (JPEG) of these bytes, or null.</summary>
+    public byte[]? CachedThumbnail(string contentHash) => Cached(() => _cache.Value.GetThumbnail(contentHash));
 
     public async Task<IReadOnlyList<IndexFailure>> CommitAsync(CollectionInfo collection, IReadOnlyList<PendingItem> items, CancellationToken ct)
     {
@@ -115,8 +157,23 @@ internal sealed class LocalCollections : ICollectionAccess
         return await _store.SearchAsync(collection.Name, new SearchQuery(query, request.K) { Exclude = exclude }, ct).ConfigureAwait(false);
     }
 
+    /// <summary>A cache that fails (busy, damaged, disk full) costs work, never a run: said once, then treated as a miss.</summary>
+    private T? Cached<T>(Func<T?> operation) where T : class
+    {
+        try
+        {
+            return operation();
+        }
+        catch (SqliteException e)
+        {
+            if (Interlocked.Exchange(ref _cacheWarned, 1) == 0) Console.Error.WriteLine($"warning: content cache unavailable, continuing without it: {e.Message}");
+            return null;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        if (_cache.IsValueCreated) _cache.Value.Dispose();
         if (_engine.IsValueCreated) await _engine.Value.DisposeAsync().ConfigureAwait(false);
         await _store.DisposeAsync().ConfigureAwait(false);
     }

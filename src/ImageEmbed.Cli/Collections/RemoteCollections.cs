@@ -55,7 +55,7 @@ internal sealed class RemoteCollections : ICollectionAccess
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
         if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, ct).ConfigureAwait(false);
         JsonElement item = await response.Content.ReadFromJsonAsync<JsonElement>(ct).ConfigureAwait(false);
-        return ItemContent.HashOf(item.TryGetProperty("metadata", out JsonElement m) ? m : null);
+        return item.TryGetProperty("content_hash", out JsonElement h) && h.ValueKind == JsonValueKind.String ? h.GetString() : null;
     }
 
     public Task<PendingItem> PrepareAsync(CollectionInfo collection, IndexedImage image, CancellationToken ct)

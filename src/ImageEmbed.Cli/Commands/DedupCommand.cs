@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ImageEmbed.Cli.Collections;
 using ImageEmbed.Cli.Indexing;
+using ImageEmbed.Models.Catalog;
 using ImageEmbed.Cli.Infrastructure;
 using ImageEmbed.Cli.Reports;
 using ImageEmbed.Storage;
@@ -11,37 +12,50 @@ namespace ImageEmbed.Cli.Commands;
 /// <summary><c>imageembed dedup</c>: groups of near-duplicate items, as JSON and an optional HTML report.</summary>
 internal static class DedupCommand
 {
-    private static readonly OptionSpec Threshold = new("threshold", null, "T", "Cosine similarity at which two items are duplicates (0..1; default 0.95).");
+    private static readonly OptionSpec Threshold = new("threshold", null, "T", "Cosine similarity at which two items are 'similar' (0..1; default: the model's calibrated value, 0.95 if none).");
+    private static readonly OptionSpec PhashDistance = new("phash-distance", null, "N", "Largest perceptual-hash distance (0..64 bits) at which two items are 'exact' copies (default 10).");
+    private static readonly OptionSpec Kind = new("kind", null, "KIND", "all (default), exact or similar: which pairs to report.");
 
     public static readonly CommandSpec Spec = new(
         "dedup",
-        "Find groups of near-duplicate images in a collection; JSON, and an HTML report with thumbnails.",
-        "dedup COLLECTION [--threshold 0.95] [-o FILE] [--html FILE]",
-        [Threshold, ReportOutput.Output, ReportOutput.Html],
+        "Find exact and near-duplicate images in a collection; JSON, and an HTML report with thumbnails.",
+        "dedup COLLECTION [--threshold T] [--phash-distance N] [--kind all|exact|similar] [-o FILE] [--html FILE]",
+        [Threshold, PhashDistance, Kind, ReportOutput.Output, ReportOutput.Html],
         """
-        Items whose vectors have cosine similarity >= the threshold are linked; linked items form a group
-        (transitively). Each pair has a 'kind': 'exact' when both items hold the same bytes (same
-        content hash), else 'similar'. JSON: {"collection", "model", "threshold", "items",
-        "groups": [{"items": [ids], "pairs": [{"a", "b", "score", "kind"}]}]}, largest group first.
+        Two items are duplicates when they are an 'exact' copy (the same bytes, or perceptual hashes within
+        --phash-distance bits: re-encoded, resized, slightly cropped) or 'similar' (embedding cosine >=
+        --threshold: mirrored, edited, another shot of the same scene). Linked items form a group
+        (transitively). JSON: {"collection", "model", "threshold", "phash_distance", "kind", "items",
+        "groups": [{"items": [ids], "pairs": [{"a", "b", "score", "kind", "phash_distance"}]}]},
+        largest group first, exact pairs first.
         The HTML report shows each group side by side, each image with its best score and kind;
         thumbnails are made from the items' sources (files or URLs) and embedded in the page.
-        Reads the local store. Good thresholds depend on the model (see README: Collections).
+        Reads the local store. Thresholds and their measured precision: docs/DUPLICATES.md.
 
         Examples:
           imageembed dedup photos
-          imageembed dedup photos --threshold 0.9 -o dups.json --html dups.html
+          imageembed dedup photos --threshold 0.9 --kind similar -o dups.json --html dups.html
         """);
 
     public static async Task<int> RunAsync(ParsedArgs args, CancellationToken ct)
     {
         if (args.Positionals.Count != 1) throw new UsageException("Give exactly one collection. See 'imageembed dedup --help'.");
-        float threshold = args.GetFloat("threshold", 0.95f, 0f, 1f);
+        int phashDistance = args.GetInt("phash-distance", DuplicateFinder.DefaultPhashDistance, 0, 64);
+        string kindName = args.Get("kind") ?? "all";
+        DuplicateKinds kinds = kindName switch
+        {
+            "all" => DuplicateKinds.All,
+            "exact" => DuplicateKinds.Exact,
+            "similar" => DuplicateKinds.Similar,
+            _ => throw new UsageException($"--kind must be all, exact or similar (was '{kindName}')."),
+        };
         await using LocalCollections local = await CollectionAccess.OpenLocalAsync(ct).ConfigureAwait(false);
         CollectionInfo collection = await local.GetAsync(args.Positionals[0], ct).ConfigureAwait(false);
+        float threshold = args.GetFloat("threshold", await DefaultThresholdAsync(local, collection.Model, ct).ConfigureAwait(false), 0f, 1f);
         List<CollectionItem> items = await local.Store.ReadAllAsync(collection.Name, ct).ToListAsync(ct).ConfigureAwait(false);
-        List<DuplicateGroup> groups = VectorAnalysis.Duplicates(items, threshold);
+        List<DuplicateGroup> groups = DuplicateFinder.Find(items, new DuplicateOptions(threshold, phashDistance, kinds));
         Dictionary<string, CollectionItem> byId = items.ToDictionary(i => i.Id, StringComparer.Ordinal);
-        string Kind(SimilarPair p) => ItemContent.HashOf(byId[p.A]) is { } a && a == ItemContent.HashOf(byId[p.B]) ? "exact" : "similar";
+        static string Kind(SimilarPair p) => p.Kind == DuplicateKind.Exact ? "exact" : "similar";
 
         await ReportOutput.WriteJsonAsync(args, json =>
         {
@@ -49,6 +63,8 @@ internal static class DedupCommand
             json.WriteString("collection", collection.Name);
             json.WriteString("model", collection.Model);
             json.WriteNumber("threshold", threshold);
+            json.WriteNumber("phash_distance", phashDistance);
+            json.WriteString("kind", kindName);
             json.WriteNumber("items", items.Count);
             json.WriteStartArray("groups");
             foreach (DuplicateGroup g in groups)
@@ -65,6 +81,7 @@ internal static class DedupCommand
                     json.WriteString("b", p.B);
                     json.WriteNumber("score", p.Score);
                     json.WriteString("kind", Kind(p));
+                    if (p.PhashDistance is int d) json.WriteNumber("phash_distance", d); else json.WriteNull("phash_distance");
                     json.WriteEndObject();
                 }
                 json.WriteEndArray();
@@ -78,13 +95,14 @@ internal static class DedupCommand
         if (args.Get("html") is { } html)
         {
             using var reader = new InputReader();
-            var thumbnails = new Thumbnails(reader);
+            var thumbnails = new Thumbnails(reader, local.CachedThumbnail);
             await thumbnails.PrepareAsync(groups.SelectMany(g => g.Items).Select(id => byId[id]), ct).ConfigureAwait(false);
             var reportGroups = groups.Select((g, n) =>
             {
                 var members = g.Items.Select(id =>
                 {
-                    SimilarPair best = g.Pairs.Where(p => p.A == id || p.B == id).MaxBy(p => p.Score)!;
+                    // An exact pair says more than any score, so it is the one shown.
+                    SimilarPair best = g.Pairs.Where(p => p.A == id || p.B == id).OrderBy(p => p.Kind).ThenByDescending(p => p.Score).First();
                     return new ReportMember(id, byId[id].Source, best.Score, Kind(best), thumbnails.DataUri(id));
                 }).ToList();
                 return new ReportGroup($"Group {n + 1}: {g.Items.Count} items, best pair {g.Pairs[0].Score:F4} ({Kind(g.Pairs[0])})", members);
@@ -93,5 +111,19 @@ internal static class DedupCommand
         }
         Console.Error.WriteLine(summary + ".");
         return 0;
+    }
+
+    /// <summary>The model's calibrated duplicate threshold (its manifest, else the catalog), as the service uses.</summary>
+    private static async Task<float> DefaultThresholdAsync(LocalCollections local, string model, CancellationToken ct)
+    {
+        ModelManifest? manifest = null;
+        try
+        {
+            manifest = (await local.EngineAsync(ct).ConfigureAwait(false)).Registry.Find(model).Manifest;
+        }
+        catch (UnknownModelException)
+        {
+        }
+        return ModelCatalog.DuplicateThreshold(model, manifest);
     }
 }

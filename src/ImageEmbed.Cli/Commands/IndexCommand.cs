@@ -1,11 +1,11 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Threading.Channels;
 using ImageEmbed.Cli.Collections;
 using ImageEmbed.Cli.Indexing;
 using ImageEmbed.Cli.Infrastructure;
 using ImageEmbed.Imaging.Decode;
+using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Storage;
 
@@ -45,8 +45,11 @@ internal static class IndexCommand
         URLs are fetched with the service's rules: private and loopback addresses are refused unless
         IMAGEEMBED_ALLOW_PRIVATE_URLS or IMAGEEMBED_ALLOWED_PRIVATE_HOSTS allows them.
 
-        Each item stores the SHA-256 of its bytes (metadata 'content_hash'). An input whose id is stored
-        with the same hash is skipped without decoding; a changed file is embedded again and replaced.
+        Each item stores the SHA-256 of its bytes (content_hash) and a perceptual hash. An input whose id
+        is stored with the same content hash is skipped without decoding; a changed file is embedded
+        again and replaced. Embeddings and thumbnails are also kept by content hash in the data folder's
+        content cache (shared with the service): the same bytes are never embedded twice by one model,
+        whatever their name or collection.
         Items whose files were deleted are left in the collection. An interrupted run (Ctrl+C, kill,
         crash) keeps everything written so far; run the same command again to finish.
 
@@ -130,14 +133,14 @@ internal static class IndexCommand
                 {
                     CollectionNames.ValidateId(source.Id);
                     byte[] bytes = await reader.ReadAsync(source.Location, ct).ConfigureAwait(false);
-                    string hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
+                    string hash = ContentHash.Of(bytes);
                     if (await access.ContentHashAsync(name, source.Id, ct).ConfigureAwait(false) == hash)
                     {
                         Interlocked.Increment(ref skipped);
                         progress.Advance(failed: false);
                         return;
                     }
-                    var image = new IndexedImage(source.Id, bytes, hash, source.Location, ItemContent.Metadata(source.Metadata, hash));
+                    var image = new IndexedImage(source.Id, bytes, hash, source.Location, ItemContent.Metadata(source.Metadata));
                     PendingItem item = await access.PrepareAsync(collection, image, ct).ConfigureAwait(false);
                     await pending.Writer.WriteAsync((item, bytes.Length), ct).ConfigureAwait(false);
                 }

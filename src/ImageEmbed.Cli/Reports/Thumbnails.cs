@@ -7,11 +7,11 @@ using ImageEmbed.Storage;
 namespace ImageEmbed.Cli.Reports;
 
 /// <summary>
-/// Thumbnails for reports, as <c>data:image/jpeg;base64,...</c> URIs so a report opens offline: made from
-/// each item's source (its file, or its URL through the SSRF-safe fetcher) with the same safe decoder
+/// Thumbnails for reports, as <c>data:image/jpeg;base64,...</c> URIs so a report opens offline: from the
+/// content cache (made when the item was indexed), else made from each item's source (its file, or its URL through the SSRF-safe fetcher) with the same safe decoder
 /// rules as embedding. An item whose source is gone or unreadable gets none (the report says so).
 /// </summary>
-internal sealed class Thumbnails(InputReader reader) 
+internal sealed class Thumbnails(InputReader reader, Func<string, byte[]?> cached)
 {
     private readonly ImageFingerprinter _fingerprinter = new(Settings.Imaging());
     private readonly ConcurrentDictionary<string, string?> _made = new(StringComparer.Ordinal);
@@ -31,6 +31,7 @@ internal sealed class Thumbnails(InputReader reader)
 
     private async Task<string?> MakeAsync(CollectionItem item, CancellationToken ct)
     {
+        if (item.ContentHash is { } hash && cached(hash) is { } jpeg) return "data:image/jpeg;base64," + Convert.ToBase64String(jpeg);
         if (item.Source is not { Length: > 0 } source || (!IndexInputs.IsUrl(source) && !File.Exists(source))) return null;
         try
         {

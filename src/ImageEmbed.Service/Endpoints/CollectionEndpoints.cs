@@ -149,6 +149,7 @@ internal static class CollectionEndpoints
 
     private static async Task<IResult> ThumbnailAsync(string name, string id, CollectionStoreProvider stores, ContentCache cache, CancellationToken ct)
     {
+        id = ItemId(id);
         CollectionItem item = await (await stores.GetAsync()).GetItemAsync(name, id, ct) ?? throw NoItem(name, id);
         byte[] jpeg = (item.ContentHash is { } hash ? cache.GetThumbnail(hash) : null)
             ?? throw new ApiException(StatusCodes.Status404NotFound,

@@ -1,3 +1,4 @@
+using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Batching;
 using ImageEmbed.Service.Errors;
@@ -84,7 +85,7 @@ internal sealed partial class JobRunner(JobStore jobs, ImageEmbedder embedder, C
                 if (store is not null && collection is not null)
                 {
                     var items = chunk.Zip(outcomes).Where(p => p.Second.Vector is not null)
-                        .Select(p => new CollectionItem(p.First.Id, p.Second.Vector!, p.First.Metadata, p.First.Url)).ToList();
+                        .Select(p => new CollectionItem(p.First.Id, p.Second.Vector!, p.First.Metadata, p.First.Url, p.Second.Fingerprint?.ContentHash, p.Second.Fingerprint?.PerceptualHash)).ToList();
                     if (items.Count > 0) await store.UpsertAsync(collection.Name, items, stoppingToken);
                 }
                 jobs.Complete(job.Id, outcomes, keepVectors: job.Collection is null);
@@ -104,10 +105,13 @@ internal sealed partial class JobRunner(JobStore jobs, ImageEmbedder embedder, C
         {
             try
             {
-                ImageEmbedding embedding = await embedder.EmbedReferenceAsync(item.Url, job.Model, ct);
-                if (collection is { Space.Length: > 0 } && embedding.Space != collection.Space)
+                if (collection is null)
+                    return new JobItemOutcome(item.Index, (await embedder.EmbedReferenceAsync(item.Url, job.Model, ct)).Vector);
+                // Into a collection: through the content cache, with the fingerprint the item is stored with.
+                (ImageEmbedding embedding, ImageFingerprint fingerprint) = await embedder.EmbedForCollectionAsync(item.Url, job.Model, ct);
+                if (collection.Space.Length > 0 && embedding.Space != collection.Space)
                     return new JobItemOutcome(item.Index, null, 409, $"Collection '{collection.Name}' holds vectors of embedding space {collection.Space}; model '{job.Model}' now embeds in {embedding.Space}.");
-                return new JobItemOutcome(item.Index, embedding.Vector);
+                return new JobItemOutcome(item.Index, embedding.Vector) { Fingerprint = fingerprint };
             }
             catch (OverloadedException) when (attempt < 5)
             {

@@ -29,8 +29,11 @@ public sealed record JobItemError(int Index, string Url, string Id, int Status, 
 /// <summary>A job item still to do.</summary>
 public sealed record PendingJobItem(int Index, string Url, string Id, JsonElement? Metadata);
 
-/// <summary>What became of one item: a vector, or an error (status and message).</summary>
-public sealed record JobItemOutcome(int Index, float[]? Vector, int ErrorStatus = 0, string? Error = null);
+/// <summary>What became of one item: a vector (and the fingerprint of its image, when known), or an error (status and message).</summary>
+public sealed record JobItemOutcome(int Index, float[]? Vector, int ErrorStatus = 0, string? Error = null)
+{
+    public Imaging.Fingerprint.ImageFingerprint? Fingerprint { get; init; }
+}
 
 /// <summary>A finished item of an embed-only job with its vector.</summary>
 public sealed record JobResult(int Index, string Url, string Id, float[] Vector);
