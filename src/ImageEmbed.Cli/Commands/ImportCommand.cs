@@ -55,8 +55,10 @@ internal static class ImportCommand
             if (space is { Length: > 0 } && collection.Space.Length > 0 && space != collection.Space)
                 throw new CollectionConflictException($"{path}: item '{item.Id}' is in embedding space {space}; collection '{collection.Name}' holds {collection.Space} ({collection.Model}). Vectors from different spaces cannot be compared.");
             CollectionNames.ValidateId(item.Id);
-            if (System.Numerics.Tensors.TensorPrimitives.Norm(item.Vector) == 0) throw new InvalidDataException($"{path}: item '{item.Id}' has an all-zero vector.");
-            VectorMath.Normalize(item.Vector);
+            float norm = System.Numerics.Tensors.TensorPrimitives.Norm(item.Vector);
+            if (norm == 0 || !float.IsFinite(norm)) throw new InvalidDataException($"{path}: item '{item.Id}' has an all-zero or non-finite vector.");
+            // Exported vectors are unit length already: leave them bit for bit as they were.
+            if (Math.Abs(norm - 1) > 1e-5f) VectorMath.Normalize(item.Vector);
         }
         foreach (CollectionItem[] chunk in items.Select(i => i.Item).Chunk(Batch))
             await local.Store.UpsertAsync(collection.Name, chunk, ct).ConfigureAwait(false);
