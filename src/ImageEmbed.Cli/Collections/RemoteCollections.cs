@@ -76,6 +76,13 @@ internal sealed class RemoteCollections : ICollectionAccess
         var body = new JsonObject { ["items"] = new JsonArray(items.Select(i => (JsonNode)((JsonObject)i.Payload).DeepClone()).ToArray()) };
         string json = body.ToJsonString();
         using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, Path(collection.Name) + "/items") { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") }, ct).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.RequestEntityTooLarge)
+        {
+            // The server's body limit follows its IMAGEEMBED_MAX_BYTES: send smaller batches; one image alone over it is that item's failure.
+            if (items.Count == 1) return [new IndexFailure(items[0].Source, (await ErrorAsync(response, ct).ConfigureAwait(false)).Message)];
+            int half = items.Count / 2;
+            return [.. await CommitAsync(collection, items.Take(half).ToList(), ct).ConfigureAwait(false), .. await CommitAsync(collection, items.Skip(half).ToList(), ct).ConfigureAwait(false)];
+        }
         if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, ct).ConfigureAwait(false);
         JsonElement result = await response.Content.ReadFromJsonAsync<JsonElement>(ct).ConfigureAwait(false);
         var failures = new List<IndexFailure>();

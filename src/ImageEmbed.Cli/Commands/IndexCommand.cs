@@ -111,15 +111,24 @@ internal static class IndexCommand
                 batch.Clear();
                 bytes = 0;
             }
-            while (await pending.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+            try
             {
-                while (pending.Reader.TryRead(out (PendingItem Item, long Bytes) next))
+                while (await pending.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
                 {
-                    batch.Add(next.Item);
-                    bytes += next.Bytes;
-                    if (batch.Count >= CommitBatch || bytes >= CommitBytes) await FlushAsync().ConfigureAwait(false);
+                    while (pending.Reader.TryRead(out (PendingItem Item, long Bytes) next))
+                    {
+                        batch.Add(next.Item);
+                        bytes += next.Bytes;
+                        if (batch.Count >= CommitBatch || bytes >= CommitBytes) await FlushAsync().ConfigureAwait(false);
+                    }
+                    await FlushAsync().ConfigureAwait(false); // nothing else is ready: write what is here now
                 }
-                await FlushAsync().ConfigureAwait(false); // nothing else is ready: write what is here now
+            }
+            catch (Exception e)
+            {
+                // The store or server failed as a whole: stop the readers instead of leaving them blocked on a full channel.
+                pending.Writer.TryComplete(e);
+                throw;
             }
         }, CancellationToken.None);
 
@@ -153,7 +162,7 @@ internal static class IndexCommand
         }
         finally
         {
-            pending.Writer.Complete();
+            pending.Writer.TryComplete();
             await writer.ConfigureAwait(false);
             progress.Finish();
         }
