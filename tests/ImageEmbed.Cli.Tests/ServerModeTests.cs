@@ -49,7 +49,34 @@ public sealed class ServerModeTests : IDisposable
         }
     }
 
-    private static async Task<Process> StartServiceAsync(int port, string data)
+    [Fact]
+    public async Task Index_ServerWithSmallByteLimit_BatchesFitAndOnlyOversizedImagesFail()
+    {
+        int port = TestNetwork.FreePort();
+        string server = $"http://127.0.0.1:{port}";
+        // 250 kB per image: the server's body limit is then about 1.4 MB, far below 30 photos as data URIs.
+        using Process service = await StartServiceAsync(port, Path.Combine(_work.Root, "service-data"), new() { ["IMAGEEMBED_MAX_BYTES"] = "250000" });
+        try
+        {
+            string[] files = TestPaths.DevFiles().Take(30).ToArray();
+            string dir = _work.CopyInto("many", files);
+            string[] oversized = files.Where(f => new FileInfo(f).Length > 250_000).Select(Path.GetFileName).ToArray()!;
+            Assert.NotEmpty(oversized);
+
+            CliRunner.Result run = await _work.RunAsync("index", "many", dir, "--server", server, "--api-key", Key);
+
+            Assert.Equal(1, run.ExitCode);
+            Assert.Contains($"indexed {files.Length - oversized.Length} new or changed item(s), skipped 0 unchanged, {oversized.Length} failed", run.Stderr, StringComparison.Ordinal);
+            foreach (string name in oversized) Assert.Contains($"{Path.Combine(dir, name)}: ", run.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            service.Kill();
+            await service.WaitForExitAsync().DefaultTimeout();
+        }
+    }
+
+    private static async Task<Process> StartServiceAsync(int port, string data, Dictionary<string, string>? extra = null)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in new[] { TestPaths.ServiceDll, "--urls", $"http://127.0.0.1:{port}" }) info.ArgumentList.Add(a);
@@ -59,6 +86,7 @@ public sealed class ServerModeTests : IDisposable
             ["IMAGEEMBED_DATA_DIR"] = data,
             ["IMAGEEMBED_API_KEYS"] = Key,
         });
+        if (extra is not null) foreach ((string k, string v) in extra) info.Environment[k] = v;
         Process process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };

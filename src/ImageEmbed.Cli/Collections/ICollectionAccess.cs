@@ -21,6 +21,9 @@ internal interface ICollectionAccess : IAsyncDisposable
     /// <summary>Where the collections are, for messages: the data folder or the server's address.</summary>
     string Where { get; }
 
+    /// <summary>Most image bytes in one <see cref="CommitAsync"/> batch (one image alone may exceed it).</summary>
+    long MaxBatchBytes { get; }
+
     /// <summary>The collection, created for <paramref name="model"/> (null: the default model) when missing.</summary>
     Task<CollectionInfo> EnsureAsync(string name, string? model, CancellationToken ct);
 

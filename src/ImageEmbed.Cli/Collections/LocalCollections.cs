@@ -42,6 +42,8 @@ internal sealed class LocalCollections : ICollectionAccess
 
     public string Where { get; }
 
+    public long MaxBatchBytes => 8 * 1024 * 1024;
+
     public ICollectionStore Store => _store;
 
     public static async Task<LocalCollections> OpenAsync(CancellationToken ct)

@@ -27,6 +27,13 @@ internal sealed class RemoteCollections : ICollectionAccess
 
     public string Where { get; }
 
+    /// <summary>
+    /// The server accepts bodies of 1 MiB + 4/3 of its image byte limit: batches of at most 768 KiB of images
+    /// (1 MiB as base64), or one image alone, always fit, whatever that limit is. Connections break, rather
+    /// than answer 413, when a body is refused while it is still being sent.
+    /// </summary>
+    public long MaxBatchBytes => 768 * 1024;
+
     public async Task<CollectionInfo> EnsureAsync(string name, string? model, CancellationToken ct)
     {
         CollectionNames.Validate(name);

@@ -20,7 +20,6 @@ namespace ImageEmbed.Cli.Commands;
 internal static class IndexCommand
 {
     private const int CommitBatch = 32;
-    private const long CommitBytes = 8 * 1024 * 1024;
 
     private static readonly OptionSpec Model = new("model", "m", "NAME", "Model for a new collection (default: the 'default' model). An existing collection keeps its own.");
     private static readonly OptionSpec Report = new("report", null, "FILE", "Write a JSON report (counts and every failure with its reason) to FILE.");
@@ -117,9 +116,10 @@ internal static class IndexCommand
                 {
                     while (pending.Reader.TryRead(out (PendingItem Item, long Bytes) next))
                     {
+                        if (batch.Count > 0 && bytes + next.Bytes > access.MaxBatchBytes) await FlushAsync().ConfigureAwait(false);
                         batch.Add(next.Item);
                         bytes += next.Bytes;
-                        if (batch.Count >= CommitBatch || bytes >= CommitBytes) await FlushAsync().ConfigureAwait(false);
+                        if (batch.Count >= CommitBatch) await FlushAsync().ConfigureAwait(false);
                     }
                     await FlushAsync().ConfigureAwait(false); // nothing else is ready: write what is here now
                 }
