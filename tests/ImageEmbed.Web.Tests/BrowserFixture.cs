@@ -8,7 +8,7 @@ namespace ImageEmbed.Web.Tests;
 /// The real service on loopback and Debian's Chromium driven by Playwright (no browser download:
 /// <see cref="ChromiumPath"/>). One of each per test class; every test gets its own browser context.
 /// </summary>
-public sealed class BrowserFixture : IAsyncLifetime
+public class BrowserFixture : IAsyncLifetime
 {
     /// <summary>Debian's package <c>chromium</c>; <c>.ci/run</c> installs it.</summary>
     public const string ChromiumPath = "/usr/bin/chromium";
@@ -16,13 +16,16 @@ public sealed class BrowserFixture : IAsyncLifetime
     private IPlaywright? _playwright;
 
     public ServiceServer Service { get; private set; } = null!;
+
+    /// <summary>Service settings on top of the test defaults.</summary>
+    protected virtual IDictionary<string, string?>? Settings => null;
     public IBrowser Browser { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         if (!File.Exists(ChromiumPath))
             throw new InvalidOperationException($"The browser tests need Chromium at {ChromiumPath}: apt-get install -y chromium (.ci/run does).");
-        Service = await ServiceServer.StartAsync();
+        Service = await ServiceServer.StartAsync(Settings);
         _playwright = await Playwright.CreateAsync().DefaultTimeout();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true }).DefaultTimeout();
     }
@@ -48,6 +51,12 @@ public sealed class BrowserFixture : IAsyncLifetime
         _playwright?.Dispose();
         if (Service is not null) await Service.DisposeAsync();
     }
+}
+
+/// <summary>The same, with a per-key rate limit of 2 requests a minute.</summary>
+public sealed class RateLimitedBrowserFixture : BrowserFixture
+{
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Service:RateLimitPerMinute"] = "2" };
 }
 
 /// <summary>Screenshots of each test, in the test output folder; with IMAGEEMBED_UPDATE_SCREENSHOTS=1 also the committed ones in docs/ui.</summary>

@@ -158,6 +158,7 @@ public sealed class WebUiTests(BrowserFixture fixture) : IClassFixture<BrowserFi
         await Expect(members.And(page.Locator($"[data-id='{Path.GetFileName(copy)}']"))).ToHaveCountAsync(1);
         int cluster = map.GetProperty("points").EnumerateArray().First(p => p.GetProperty("id").GetString() == Path.GetFileName(copy)).GetProperty("cluster").GetInt32();
         await Expect(members).ToHaveCountAsync(map.GetProperty("clusters")[cluster].GetProperty("items").GetArrayLength());
+        await page.Mouse.MoveAsync(0, 0);
         await Screenshots.SaveAsync(page, "clusters");
     }
 

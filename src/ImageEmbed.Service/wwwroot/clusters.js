@@ -34,7 +34,7 @@ function draw(collection) {
   const area = $('#map');
   if (!map.points.length) { area.replaceChildren(el('p', { class: 'muted' }, 'This collection is empty.')); $('#map-legend').replaceChildren(); return; }
   // Points are within -1..1 on both axes; keep a margin for the thumbnails.
-  const place = v => `${(50 + v * 45).toFixed(2)}%`;
+  const place = v => `${(50 + v * 42).toFixed(2)}%`;
   area.replaceChildren(...map.points.map(p => el('button', {
     type: 'button', class: 'point', title: `${p.id} (cluster ${p.cluster + 1})`, dataset: { id: p.id, cluster: p.cluster },
     style: { left: place(p.x), top: place(-p.y), 'border-color': colour(p.cluster) },
