@@ -17,6 +17,9 @@ public class BrowserFixture : IAsyncLifetime
 
     public ServiceServer Service { get; private set; } = null!;
 
+    /// <summary>A remote image server on loopback, for pasted URLs (the service may fetch from loopback here).</summary>
+    public TestImageServer Images { get; private set; } = null!;
+
     /// <summary>Service settings on top of the test defaults.</summary>
     protected virtual IDictionary<string, string?>? Settings => null;
     public IBrowser Browser { get; private set; } = null!;
@@ -25,7 +28,10 @@ public class BrowserFixture : IAsyncLifetime
     {
         if (!File.Exists(ChromiumPath))
             throw new InvalidOperationException($"The browser tests need Chromium at {ChromiumPath}: apt-get install -y chromium (.ci/run does).");
-        Service = await ServiceServer.StartAsync(Settings);
+        Images = await TestImageServer.StartAsync();
+        var settings = new Dictionary<string, string?> { ["Imaging:AllowPrivateUrls"] = "true" };
+        foreach ((string key, string? value) in Settings ?? new Dictionary<string, string?>()) settings[key] = value;
+        Service = await ServiceServer.StartAsync(settings);
         _playwright = await Playwright.CreateAsync().DefaultTimeout();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true }).DefaultTimeout();
     }
@@ -39,6 +45,7 @@ public class BrowserFixture : IAsyncLifetime
             ViewportSize = new ViewportSize { Width = 1280, Height = 860 },
         });
         context.SetDefaultTimeout(30_000);
+        await context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
         if (key is not null) await context.AddInitScriptAsync($"localStorage.setItem('imageembed.apiKey', {System.Text.Json.JsonSerializer.Serialize(key)});");
         IPage page = await context.NewPageAsync();
         await page.GotoAsync("/#" + view);
@@ -50,6 +57,7 @@ public class BrowserFixture : IAsyncLifetime
         if (Browser is not null) await Browser.DisposeAsync();
         _playwright?.Dispose();
         if (Service is not null) await Service.DisposeAsync();
+        if (Images is not null) await Images.DisposeAsync();
     }
 }
 

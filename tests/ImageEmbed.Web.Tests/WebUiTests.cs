@@ -44,6 +44,29 @@ public sealed class WebUiTests(BrowserFixture fixture) : IClassFixture<BrowserFi
     }
 
     [Fact]
+    public async Task TryIt_PastedUrl_EmbedsItAndCopiesTheJsonAndAnEquivalentCurl()
+    {
+        IPage page = await fixture.OpenAsync("try");
+        string url = fixture.Images.Dev(Path.GetFileName(Photos[3]));
+        float[] expected = await EmbedAsync(Photos[3]);
+
+        await page.Locator("#try-a .url-input").FillAsync(url);
+        await page.Locator("#try-a form button").ClickAsync();
+        await Expect(page.Locator("#try-a .dimensions")).ToHaveTextAsync("1792");
+        await Expect(page.Locator("#try-a .source")).ToHaveTextAsync(url);
+
+        await page.Locator("#try-a .copy-json").ClickAsync();
+        JsonElement copied = JsonDocument.Parse(await ClipboardAsync(page)).RootElement;
+        Assert.Equal(expected, copied.GetProperty("embedding").EnumerateArray().Select(e => e.GetSingle()));
+        Assert.Equal("mobilenet-v2-140", copied.GetProperty("model").GetString());
+
+        await page.Locator("#try-a .copy-curl").ClickAsync();
+        string curl = await ClipboardAsync(page);
+        Assert.Equal($"curl -X POST {fixture.Service.Address.ToString().TrimEnd('/')}/api/ai/embeddings -H \"Authorization: Bearer $IMAGEEMBED_API_KEY\" " +
+            $"-H \"Content-Type: application/json\" -d '{{\"image\":\"{url}\",\"model\":\"mobilenet-v2-140\"}}'", curl);
+    }
+
+    [Fact]
     public async Task TryIt_NotAnImage_ShowsTheApisMessage()
     {
         IPage page = await fixture.OpenAsync("try");
@@ -175,6 +198,8 @@ public sealed class WebUiTests(BrowserFixture fixture) : IClassFixture<BrowserFi
             File.WriteAllBytes(copy, small.WriteToBuffer(".jpg[Q=60]"));
         return (photo, copy, others.ToArray());
     }
+
+    private static async Task<string> ClipboardAsync(IPage page) => await page.EvaluateAsync<string>("navigator.clipboard.readText()");
 
     private async Task<float[]> EmbedAsync(string file)
     {
