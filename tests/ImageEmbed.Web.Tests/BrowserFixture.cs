@@ -52,7 +52,7 @@ public class BrowserFixture : IAsyncLifetime
         return page;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (Browser is not null) await Browser.DisposeAsync();
         _playwright?.Dispose();
@@ -65,6 +65,27 @@ public class BrowserFixture : IAsyncLifetime
 public sealed class RateLimitedBrowserFixture : BrowserFixture
 {
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Service:RateLimitPerMinute"] = "2" };
+}
+
+/// <summary>The same with a synthetic CLIP-shaped model (text and images in one space) as the default.</summary>
+public sealed class ClipBrowserFixture : BrowserFixture
+{
+    private readonly string _models = Directory.CreateTempSubdirectory("imageembed-ui-clip-").FullName;
+
+    protected override IDictionary<string, string?> Settings
+    {
+        get
+        {
+            if (!Directory.Exists(Path.Combine(_models, "clip-vit-b32"))) SyntheticClip.Install(_models);
+            return new Dictionary<string, string?> { ["Models:Directory"] = _models };
+        }
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Directory.Delete(_models, recursive: true);
+    }
 }
 
 /// <summary>Screenshots of each test, in the test output folder; with IMAGEEMBED_UPDATE_SCREENSHOTS=1 also the committed ones in docs/ui.</summary>
