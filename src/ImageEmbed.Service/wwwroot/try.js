@@ -6,6 +6,17 @@ const results = { A: null, B: null };
 
 export function initTry() {
   for (const pane of document.querySelectorAll('#view-try .pane')) buildPane(pane);
+  // Pasting anywhere on the view (outside a text field): an image embeds, a URL fills the URL field.
+  document.addEventListener('paste', e => {
+    if ($('#view-try').hidden || e.target.closest?.('input, textarea')) return;
+    const pane = results.A && !results.B ? $('#try-b') : $('#try-a');
+    const file = [...e.clipboardData.files].find(f => f.type.startsWith('image/'));
+    const text = e.clipboardData.getData('text').trim();
+    if (file) embedFile(pane, file);
+    else if (/^https?:\/\//i.test(text)) { $('.url-input', pane).value = text; embedUrl(pane, text); }
+    else return;
+    e.preventDefault();
+  });
 }
 
 function buildPane(pane) {
