@@ -64,6 +64,11 @@ public sealed class WebUiTests(BrowserFixture fixture) : IClassFixture<BrowserFi
         string curl = await ClipboardAsync(page);
         Assert.Equal($"curl -X POST {fixture.Service.Address.ToString().TrimEnd('/')}/api/ai/embeddings -H \"Authorization: Bearer $IMAGEEMBED_API_KEY\" " +
             $"-H \"Content-Type: application/json\" -d '{{\"image\":\"{url}\",\"model\":\"mobilenet-v2-140\"}}'", curl);
+
+        // Pasting the same URL onto the page embeds it as image B: the same image, cosine 1.
+        await page.EvaluateAsync("url => { const data = new DataTransfer(); data.setData('text/plain', url); document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true })); }", url);
+        await Expect(page.Locator("#try-b .source")).ToHaveTextAsync(url);
+        await Expect(page.Locator("#compare .cosine")).ToHaveTextAsync("1.0000");
     }
 
     [Fact]
