@@ -46,17 +46,17 @@ internal sealed partial class ImageEmbedder(EmbeddingEngine engine, ImageSourceR
         string hash = ContentHash.Of(bytes.Span);
 
         ImageEmbedding embedding;
-        if (Cached(() => cache.GetEmbedding(loaded.Space, hash)) is { } vector && vector.Length == loaded.Dimensions)
+        if (FromCache(() => cache.GetEmbedding(loaded.Space, hash)) is { } vector && vector.Length == loaded.Dimensions)
         {
             embedding = new ImageEmbedding(loaded.Name, vector, default, loaded.Space);
         }
         else
         {
             embedding = await EmbedBytesAsync(bytes, loaded.Name, ct).ConfigureAwait(false);
-            if (embedding.Space == loaded.Space) Cached(() => { cache.PutEmbedding(embedding.Space, hash, embedding.Vector); return ""; });
+            ToCache(() => cache.PutEmbedding(embedding.Space, hash, embedding.Vector));
         }
 
-        ImageFingerprint? fingerprint = Cached(() => cache.GetFingerprint(hash));
+        ImageFingerprint? fingerprint = FromCache(() => cache.GetFingerprint(hash));
         if (fingerprint is null)
         {
             await _fingerprintSlots.WaitAsync(ct).ConfigureAwait(false);
@@ -69,7 +69,7 @@ internal sealed partial class ImageEmbedder(EmbeddingEngine engine, ImageSourceR
                 _fingerprintSlots.Release();
             }
             ImageFingerprint computed = fingerprint;
-            Cached(() => { cache.PutFingerprint(computed); return ""; });
+            ToCache(() => cache.PutFingerprint(computed));
         }
         return (embedding, fingerprint);
     }
@@ -83,11 +83,11 @@ internal sealed partial class ImageEmbedder(EmbeddingEngine engine, ImageSourceR
     }
 
     /// <summary>A cache that fails (disk full, file damaged) costs work, never a request: the failure is logged and treated as a miss.</summary>
-    private T? Cached<T>(Func<T?> operation) where T : class
+    private T? FromCache<T>(Func<T?> read) where T : class
     {
         try
         {
-            return operation();
+            return read();
         }
         catch (SqliteException e)
         {
@@ -95,6 +95,8 @@ internal sealed partial class ImageEmbedder(EmbeddingEngine engine, ImageSourceR
             return null;
         }
     }
+
+    private void ToCache(Action write) => FromCache(() => { write(); return ""; });
 
     private static partial class Log
     {
