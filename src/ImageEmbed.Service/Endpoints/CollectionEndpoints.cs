@@ -17,7 +17,7 @@ namespace ImageEmbed.Service.Endpoints;
 /// </summary>
 internal static class CollectionEndpoints
 {
-    private const int MaxK = 1000;
+    internal const int MaxK = 1000;
 
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -268,7 +268,7 @@ internal static class CollectionEndpoints
             : new ClustersResponse("threshold", threshold ?? 0.85f, null, VectorAnalysis.ThresholdClusters(items, threshold ?? 0.85f).ToArray());
     }
 
-    private static async Task<JsonDocument> ReadOptionalJsonAsync(HttpRequest request, CancellationToken ct) =>
+    internal static async Task<JsonDocument> ReadOptionalJsonAsync(HttpRequest request, CancellationToken ct) =>
         request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0
             ? await RequestBody.ReadJsonObjectAsync(request, ct)
             : JsonDocument.Parse("{}");
@@ -319,7 +319,7 @@ internal static class CollectionEndpoints
         return value.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw ApiException.BadRequest($"'{name}' must hold item ids (strings).", name)).ToArray();
     }
 
-    private static async Task<CollectionInfo> RequireAsync(ICollectionStore store, string name, CancellationToken ct) =>
+    internal static async Task<CollectionInfo> RequireAsync(ICollectionStore store, string name, CancellationToken ct) =>
         await store.GetCollectionAsync(name, ct) ?? throw new CollectionNotFoundException(name);
 
     private static ApiException NoItem(string collection, string id) => new(StatusCodes.Status404NotFound, $"No item '{id}' in collection '{collection}'.", "id");
