@@ -3,7 +3,6 @@ using ImageEmbed.Imaging;
 using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Models;
-using ImageEmbed.Native.Sqlite;
 using ImageEmbed.Service.Metrics;
 using ImageEmbed.Storage.Content;
 
@@ -13,9 +12,7 @@ namespace ImageEmbed.Service;
 internal sealed partial class ImageEmbedder(EmbeddingEngine engine, ImageSourceReader reader, ServiceMetrics metrics,
     ImageFingerprinter fingerprinter, ContentCache cache, ImagingOptions imaging, ILogger<ImageEmbedder> logger)
 {
-    // Fingerprinting is a second decode of the image: bounded like the engine's decodes, so a large upsert
-    // batch queues here instead of decoding hundreds of images at once.
-    private readonly SemaphoreSlim _fingerprintSlots = new(imaging.DecodeConcurrency > 0 ? imaging.DecodeConcurrency : Environment.ProcessorCount);
+    private readonly CachedImageEmbedder _cached = new(engine, fingerprinter, cache, imaging.DecodeConcurrency, e => Log.CacheFailed(logger, e.Message));
 
     public EmbeddingEngine Engine => engine;
 
@@ -35,43 +32,16 @@ internal sealed partial class ImageEmbedder(EmbeddingEngine engine, ImageSourceR
     }
 
     /// <summary>
-    /// Embeds and fingerprints an image for a collection. Both come from the <see cref="ContentCache"/> when
-    /// these exact bytes were seen before (the embedding only in the same embedding space, bit-identical),
-    /// so re-adding an image costs a hash and two lookups; otherwise they are computed and cached.
+    /// Embeds and fingerprints an image for a collection through the content cache: bytes seen before are
+    /// neither embedded nor decoded again (<see cref="CachedImageEmbedder"/>).
     /// </summary>
-    public async Task<(ImageEmbedding Embedding, ImageFingerprint Fingerprint)> EmbedForCollectionAsync(string reference, string? model, CancellationToken ct)
+    public async Task<IndexedImage> EmbedForCollectionAsync(string reference, string? model, CancellationToken ct)
     {
-        LoadedModel loaded = await engine.LoadAsync(model).ConfigureAwait(false);
+        await engine.LoadAsync(model).ConfigureAwait(false);
         ReadOnlyMemory<byte> bytes = await ReadAsync(reference, ct).ConfigureAwait(false);
-        string hash = ContentHash.Of(bytes.Span);
-
-        ImageEmbedding embedding;
-        if (Cached(() => cache.GetEmbedding(loaded.Space, hash)) is { } vector && vector.Length == loaded.Dimensions)
-        {
-            embedding = new ImageEmbedding(loaded.Name, vector, default, loaded.Space);
-        }
-        else
-        {
-            embedding = await EmbedBytesAsync(bytes, loaded.Name, ct).ConfigureAwait(false);
-            if (embedding.Space == loaded.Space) Cached(() => { cache.PutEmbedding(embedding.Space, hash, embedding.Vector); return ""; });
-        }
-
-        ImageFingerprint? fingerprint = Cached(() => cache.GetFingerprint(hash));
-        if (fingerprint is null)
-        {
-            await _fingerprintSlots.WaitAsync(ct).ConfigureAwait(false);
-            try
-            {
-                fingerprint = await Task.Run(() => fingerprinter.Compute(bytes.Span), ct).ConfigureAwait(false);
-            }
-            finally
-            {
-                _fingerprintSlots.Release();
-            }
-            ImageFingerprint computed = fingerprint;
-            Cached(() => { cache.PutFingerprint(computed); return ""; });
-        }
-        return (embedding, fingerprint);
+        IndexedImage image = await _cached.EmbedAsync(bytes, model, ct).ConfigureAwait(false);
+        if (!image.EmbeddingCached) metrics.ObserveEmbedding(image.Embedding.Timings);
+        return image;
     }
 
     private async Task<ReadOnlyMemory<byte>> ReadAsync(string reference, CancellationToken ct)
@@ -80,20 +50,6 @@ internal sealed partial class ImageEmbedder(EmbeddingEngine engine, ImageSourceR
         ReadOnlyMemory<byte> bytes = await reader.ReadAsync(reference, ct).ConfigureAwait(false);
         if (!DataUri.IsDataUri(reference)) metrics.ObserveStage(Stage.Fetch, Stopwatch.GetElapsedTime(start));
         return bytes;
-    }
-
-    /// <summary>A cache that fails (disk full, file damaged) costs work, never a request: the failure is logged and treated as a miss.</summary>
-    private T? Cached<T>(Func<T?> operation) where T : class
-    {
-        try
-        {
-            return operation();
-        }
-        catch (SqliteException e)
-        {
-            Log.CacheFailed(logger, e.Message);
-            return null;
-        }
     }
 
     private static partial class Log

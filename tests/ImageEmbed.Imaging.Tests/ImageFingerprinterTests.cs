@@ -103,3 +103,45 @@ public sealed class ImageFingerprinterTests
         Assert.Contains(reason, e.Message, StringComparison.Ordinal);
     }
 }
+
+/// <summary>Alone in the process while it runs: libvips' allocation count is process-wide.</summary>
+[CollectionDefinition(nameof(FingerprinterLeakTests), DisableParallelization = true)]
+public sealed class FingerprinterLeakCollection;
+
+[Collection(nameof(FingerprinterLeakTests))]
+public sealed class FingerprinterLeakTests
+{
+    [Fact]
+    public void Compute_ManyTimes_ReleasesEveryLibvipsAllocationAndFile()
+    {
+        var fingerprinter = new ImageFingerprinter(new ImagingOptions());
+        byte[][] inputs = [.. TestPaths.DevFiles().Take(3).Select(File.ReadAllBytes), File.ReadAllBytes(TestPaths.Format("png_rgba.png"))];
+        byte[] truncated = File.ReadAllBytes(TestPaths.Format("truncated.jpg"));
+        void Round()
+        {
+            foreach (byte[] bytes in inputs) fingerprinter.Compute(bytes);
+            Assert.ThrowsAny<ImageDecodeException>(() => fingerprinter.Compute(truncated)); // failures release too
+        }
+
+        // As in the native leak test: warm libvips' per-thread caches, then let the count settle.
+        for (int i = 0; i < 5; i++) Round();
+        int baseline = SettledAllocations();
+        for (int i = 0; i < 25; i++) Round();
+
+        Assert.True(SettledAllocations() <= baseline, $"libvips holds {VipsRuntime.TrackedAllocations} allocations after 125 fingerprints, {baseline} before.");
+        Assert.Equal(0, VipsRuntime.TrackedFiles);
+    }
+
+    private static int SettledAllocations()
+    {
+        int last = VipsRuntime.TrackedAllocations;
+        for (int i = 0; i < 20; i++)
+        {
+            Thread.Sleep(50);
+            int now = VipsRuntime.TrackedAllocations;
+            if (now == last) return now;
+            last = now;
+        }
+        return last;
+    }
+}

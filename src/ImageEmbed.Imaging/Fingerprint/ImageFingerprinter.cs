@@ -28,6 +28,9 @@ public sealed class ImageFingerprinter
         _options = options;
         _loadOptions = "fail_on=" + options.FailOn;
         VipsRuntime.EnsureStarted();
+        // As ImageDecoder: images are fingerprinted in parallel, each on one libvips thread. (This also
+        // keeps a failing image's error lines in order, so the reported cause is the specific one.)
+        if (options.VipsThreadsPerImage > 0) VipsRuntime.SetConcurrency(options.VipsThreadsPerImage);
     }
 
     /// <summary>Fingerprints <paramref name="encoded"/>. CPU-bound (one decode); call it off the request thread.</summary>

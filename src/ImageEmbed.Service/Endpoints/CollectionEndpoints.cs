@@ -127,9 +127,10 @@ internal static class CollectionEndpoints
         }
         else if (image is not null)
         {
-            (ImageEmbedding embedding, fingerprint) = await embedder.EmbedForCollectionAsync(image, collection.Model, ct);
-            CheckSpace(collection, embedding.Space, $"model '{collection.Model}' now embeds in");
-            vector = embedding.Vector;
+            IndexedImage indexed = await embedder.EmbedForCollectionAsync(image, collection.Model, ct);
+            CheckSpace(collection, indexed.Embedding.Space, $"model '{collection.Model}' now embeds in");
+            vector = indexed.Embedding.Vector;
+            fingerprint = indexed.Fingerprint;
             if (source is null && image.StartsWith("http", StringComparison.OrdinalIgnoreCase)) source = image; // never store a whole data URI
         }
         else
