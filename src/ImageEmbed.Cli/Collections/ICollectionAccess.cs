@@ -4,7 +4,7 @@ using ImageEmbed.Storage;
 namespace ImageEmbed.Cli.Collections;
 
 /// <summary>An image read for indexing: its bytes, their SHA-256 (lower-case hex), and what to store with it.</summary>
-internal sealed record IndexedImage(string Id, ReadOnlyMemory<byte> Bytes, string ContentHash, string Source, JsonElement? Metadata);
+internal sealed record InputImage(string Id, ReadOnlyMemory<byte> Bytes, string ContentHash, string Source, JsonElement? Metadata);
 
 /// <summary>An item ready to be written: embedded here (local) or to be embedded by the server (remote).</summary>
 internal sealed record PendingItem(string Id, string Source, object Payload);
@@ -34,7 +34,7 @@ internal interface ICollectionAccess : IAsyncDisposable
     Task<string?> ContentHashAsync(string collection, string id, CancellationToken ct);
 
     /// <summary>Makes the item to store: embeds locally, or packs the bytes for the server.</summary>
-    Task<PendingItem> PrepareAsync(CollectionInfo collection, IndexedImage image, CancellationToken ct);
+    Task<PendingItem> PrepareAsync(CollectionInfo collection, InputImage image, CancellationToken ct);
 
     /// <summary>Writes items; returns those that failed (the rest are stored, durably).</summary>
     Task<IReadOnlyList<Indexing.IndexFailure>> CommitAsync(CollectionInfo collection, IReadOnlyList<PendingItem> items, CancellationToken ct);

@@ -23,8 +23,7 @@ internal sealed class LocalCollections : ICollectionAccess
     private readonly ImagingOptions _imaging;
     private readonly Lazy<EmbeddingEngine> _engine;
     private readonly Lazy<ContentCache> _cache;
-    private readonly Lazy<ImageFingerprinter> _fingerprinter;
-    private readonly SemaphoreSlim _fingerprintSlots = new(Environment.ProcessorCount);
+    private readonly Lazy<CachedImageEmbedder> _embedder;
     private int _cacheWarned;
     private bool _bootstrapped;
 
@@ -37,7 +36,7 @@ internal sealed class LocalCollections : ICollectionAccess
         _engine = new(() => new EmbeddingEngine(_models, _imaging));
         string data = Settings.DataDirectory();
         _cache = new(() => ContentCache.Open(data));
-        _fingerprinter = new(() => new ImageFingerprinter(_imaging));
+        _embedder = new(() => new CachedImageEmbedder(_engine.Value, new ImageFingerprinter(_imaging), _cache.Value, _imaging.DecodeConcurrency, CacheFailed));
     }
 
     public string Where { get; }
@@ -89,39 +88,15 @@ internal sealed class LocalCollections : ICollectionAccess
         (await _store.GetItemAsync(collection, id, ct).ConfigureAwait(false))?.ContentHash;
 
     /// <summary>
-    /// Embeds and fingerprints the image, each taken from the content cache when these bytes were seen
-    /// before (the embedding only in the collection's embedding space), and cached otherwise.
+    /// Embeds and fingerprints the image through the content cache (<see cref="CachedImageEmbedder"/>): bytes
+    /// seen before, in the collection's embedding space, are neither embedded nor decoded again.
     /// </summary>
-    public async Task<PendingItem> PrepareAsync(CollectionInfo collection, IndexedImage image, CancellationToken ct)
+    public async Task<PendingItem> PrepareAsync(CollectionInfo collection, InputImage image, CancellationToken ct)
     {
-        EmbeddingEngine engine = await EngineAsync(ct).ConfigureAwait(false);
-        LoadedModel model = await engine.LoadAsync(collection.Model).ConfigureAwait(false);
-        CheckSpace(collection, model.Space);
-        float[]? vector = Cached(() => _cache.Value.GetEmbedding(model.Space, image.ContentHash));
-        if (vector is null || vector.Length != model.Dimensions)
-        {
-            ImageEmbedding embedding = await engine.EmbedImageAsync(image.Bytes, model.Name, ct).ConfigureAwait(false);
-            CheckSpace(collection, embedding.Space);
-            vector = embedding.Vector;
-            float[] computed = vector;
-            Cached(() => { _cache.Value.PutEmbedding(model.Space, image.ContentHash, computed); return ""; });
-        }
-        ImageFingerprint? fingerprint = Cached(() => _cache.Value.GetFingerprint(image.ContentHash));
-        if (fingerprint is null)
-        {
-            await _fingerprintSlots.WaitAsync(ct).ConfigureAwait(false);
-            try
-            {
-                fingerprint = await Task.Run(() => _fingerprinter.Value.Compute(image.Bytes.Span), ct).ConfigureAwait(false);
-            }
-            finally
-            {
-                _fingerprintSlots.Release();
-            }
-            ImageFingerprint made = fingerprint;
-            Cached(() => { _cache.Value.PutFingerprint(made); return ""; });
-        }
-        var item = new CollectionItem(image.Id, vector, image.Metadata, image.Source, fingerprint.ContentHash, fingerprint.PerceptualHash);
+        await EngineAsync(ct).ConfigureAwait(false); // installs a model on first use, as every command does
+        IndexedImage indexed = await _embedder.Value.EmbedAsync(image.Bytes, collection.Model, ct).ConfigureAwait(false);
+        CheckSpace(collection, indexed.Embedding.Space);
+        var item = new CollectionItem(image.Id, indexed.Embedding.Vector, image.Metadata, image.Source, indexed.Fingerprint.ContentHash, indexed.Fingerprint.PerceptualHash);
         return new PendingItem(image.Id, image.Source, item);
     }
 
@@ -168,9 +143,14 @@ internal sealed class LocalCollections : ICollectionAccess
         }
         catch (SqliteException e)
         {
-            if (Interlocked.Exchange(ref _cacheWarned, 1) == 0) Console.Error.WriteLine($"warning: content cache unavailable, continuing without it: {e.Message}");
+            CacheFailed(e);
             return null;
         }
+    }
+
+    private void CacheFailed(SqliteException e)
+    {
+        if (Interlocked.Exchange(ref _cacheWarned, 1) == 0) Console.Error.WriteLine($"warning: content cache unavailable, continuing without it: {e.Message}");
     }
 
     public async ValueTask DisposeAsync()

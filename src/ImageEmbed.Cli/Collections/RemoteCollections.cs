@@ -65,7 +65,7 @@ internal sealed class RemoteCollections : ICollectionAccess
         return item.TryGetProperty("content_hash", out JsonElement h) && h.ValueKind == JsonValueKind.String ? h.GetString() : null;
     }
 
-    public Task<PendingItem> PrepareAsync(CollectionInfo collection, IndexedImage image, CancellationToken ct)
+    public Task<PendingItem> PrepareAsync(CollectionInfo collection, InputImage image, CancellationToken ct)
     {
         // The format in the data URI is only a label: the server sniffs the bytes.
         var item = new JsonObject

@@ -149,7 +149,7 @@ internal static class IndexCommand
                         progress.Advance(failed: false);
                         return;
                     }
-                    var image = new IndexedImage(source.Id, bytes, hash, source.Location, ItemContent.Metadata(source.Metadata));
+                    var image = new InputImage(source.Id, bytes, hash, source.Location, ItemContent.Metadata(source.Metadata));
                     PendingItem item = await access.PrepareAsync(collection, image, ct).ConfigureAwait(false);
                     await pending.Writer.WriteAsync((item, bytes.Length), ct).ConfigureAwait(false);
                 }

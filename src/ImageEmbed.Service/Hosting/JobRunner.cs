@@ -1,8 +1,8 @@
-using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Batching;
 using ImageEmbed.Service.Errors;
 using ImageEmbed.Storage;
+using ImageEmbed.Storage.Content;
 using ImageEmbed.Storage.Jobs;
 
 namespace ImageEmbed.Service.Hosting;
@@ -108,10 +108,10 @@ internal sealed partial class JobRunner(JobStore jobs, ImageEmbedder embedder, C
                 if (collection is null)
                     return new JobItemOutcome(item.Index, (await embedder.EmbedReferenceAsync(item.Url, job.Model, ct)).Vector);
                 // Into a collection: through the content cache, with the fingerprint the item is stored with.
-                (ImageEmbedding embedding, ImageFingerprint fingerprint) = await embedder.EmbedForCollectionAsync(item.Url, job.Model, ct);
-                if (collection.Space.Length > 0 && embedding.Space != collection.Space)
-                    return new JobItemOutcome(item.Index, null, 409, $"Collection '{collection.Name}' holds vectors of embedding space {collection.Space}; model '{job.Model}' now embeds in {embedding.Space}.");
-                return new JobItemOutcome(item.Index, embedding.Vector) { Fingerprint = fingerprint };
+                IndexedImage indexed = await embedder.EmbedForCollectionAsync(item.Url, job.Model, ct);
+                if (collection.Space.Length > 0 && indexed.Embedding.Space != collection.Space)
+                    return new JobItemOutcome(item.Index, null, 409, $"Collection '{collection.Name}' holds vectors of embedding space {collection.Space}; model '{job.Model}' now embeds in {indexed.Embedding.Space}.");
+                return new JobItemOutcome(item.Index, indexed.Embedding.Vector) { Fingerprint = indexed.Fingerprint };
             }
             catch (OverloadedException) when (attempt < 5)
             {
