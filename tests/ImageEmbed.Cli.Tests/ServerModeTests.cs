@@ -18,7 +18,7 @@ public sealed class ServerModeTests : IDisposable
         int port = TestNetwork.FreePort();
         string server = $"http://127.0.0.1:{port}";
         string serviceData = Path.Combine(_work.Root, "service-data");
-        using Process service = await StartServiceAsync(port, serviceData);
+        using Process service = await ServiceProcess.StartAsync(port, new Dictionary<string, string> { ["IMAGEEMBED_DATA_DIR"] = serviceData, ["IMAGEEMBED_API_KEYS"] = Key });
         try
         {
             string dir = _work.CopyInto("remote", TestPaths.DevFiles().Take(6).Append(TestPaths.Format("truncated.jpg")));
@@ -55,7 +55,7 @@ public sealed class ServerModeTests : IDisposable
         int port = TestNetwork.FreePort();
         string server = $"http://127.0.0.1:{port}";
         // 250 kB per image: the server's body limit is then about 1.4 MB, far below 30 photos as data URIs.
-        using Process service = await StartServiceAsync(port, Path.Combine(_work.Root, "service-data"), new() { ["IMAGEEMBED_MAX_BYTES"] = "250000" });
+        using Process service = await ServiceProcess.StartAsync(port, new Dictionary<string, string> { ["IMAGEEMBED_DATA_DIR"] = Path.Combine(_work.Root, "service-data"), ["IMAGEEMBED_API_KEYS"] = Key, ["IMAGEEMBED_MAX_BYTES"] = "250000" });
         try
         {
             string[] files = TestPaths.DevFiles().Take(30).ToArray();
@@ -74,40 +74,5 @@ public sealed class ServerModeTests : IDisposable
             service.Kill();
             await service.WaitForExitAsync().DefaultTimeout();
         }
-    }
-
-    private static async Task<Process> StartServiceAsync(int port, string data, Dictionary<string, string>? extra = null)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in new[] { TestPaths.ServiceDll, "--urls", $"http://127.0.0.1:{port}" }) info.ArgumentList.Add(a);
-        TestProcesses.SetEnvironment(info, new Dictionary<string, string>
-        {
-            ["IMAGEEMBED_MODELS_DIR"] = TestPaths.ModelsDir,
-            ["IMAGEEMBED_DATA_DIR"] = data,
-            ["IMAGEEMBED_API_KEYS"] = Key,
-        });
-        if (extra is not null) foreach ((string k, string v) in extra) info.Environment[k] = v;
-        Process process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var http = new HttpClient();
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            Assert.False(process.HasExited, "the service exited");
-            try
-            {
-                using HttpResponseMessage ready = await http.GetAsync($"http://127.0.0.1:{port}/readyz");
-                if (ready.StatusCode == HttpStatusCode.OK) return process;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(200);
-        }
-        process.Kill();
-        throw new TimeoutException("The service did not become ready.");
     }
 }

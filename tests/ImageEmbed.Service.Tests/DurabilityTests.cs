@@ -28,7 +28,7 @@ public sealed class DurabilityTests(ITestOutputHelper output) : IDisposable
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Add("x-api-key", Key);
 
-        Process service = await StartAsync(port, http);
+        Process service = await ServiceProcess.StartAsync(port, new Dictionary<string, string> { ["IMAGEEMBED_DATA_DIR"] = _data, ["IMAGEEMBED_API_KEYS"] = Key });
         Assert.Equal(HttpStatusCode.OK, (await http.PutAsJsonAsync("/v1/collections/durable", new { model = "mobilenet-v2-140" })).StatusCode);
 
         var acknowledged = new ConcurrentDictionary<string, float[]>();
@@ -60,7 +60,7 @@ public sealed class DurabilityTests(ITestOutputHelper output) : IDisposable
         await Task.WhenAll(writers).DefaultTimeout();
         output.WriteLine($"{acknowledged.Count} items acknowledged before SIGKILL");
 
-        service = await StartAsync(port, http);
+        service = await ServiceProcess.StartAsync(port, new Dictionary<string, string> { ["IMAGEEMBED_DATA_DIR"] = _data, ["IMAGEEMBED_API_KEYS"] = Key });
         try
         {
             JsonElement info = await http.GetFromJsonAsync<JsonElement>("/v1/collections/durable");
@@ -81,38 +81,6 @@ public sealed class DurabilityTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private async Task<Process> StartAsync(int port, HttpClient http)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in new[] { TestPaths.ServiceDll, "--urls", $"http://127.0.0.1:{port}" }) info.ArgumentList.Add(a);
-        TestProcesses.SetEnvironment(info, new Dictionary<string, string>
-        {
-            ["IMAGEEMBED_MODELS_DIR"] = TestPaths.ModelsDir,
-            ["IMAGEEMBED_DATA_DIR"] = _data,
-            ["IMAGEEMBED_API_KEYS"] = Key,
-        });
-        Process process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            Assert.False(process.HasExited, $"the service exited with {(process.HasExited ? process.ExitCode : 0)}");
-            try
-            {
-                using HttpResponseMessage ready = await http.GetAsync("/readyz");
-                if (ready.StatusCode == HttpStatusCode.OK) return process;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(200);
-        }
-        process.Kill();
-        throw new TimeoutException("The service did not become ready.");
-    }
 
     private static float[] UnitVector(Random rng)
     {
@@ -121,5 +89,4 @@ public sealed class DurabilityTests(ITestOutputHelper output) : IDisposable
         VectorMath.Normalize(v);
         return v;
     }
-
 }

@@ -27,7 +27,7 @@ public sealed class JobDurabilityTests(ITestOutputHelper output) : IDisposable
         http.DefaultRequestHeaders.Add("x-api-key", Key);
         string[] urls = TestPaths.DevFiles().SelectMany(f => new[] { 1, 2 }.Select(copy => images.Dev(Path.GetFileName(f)) + $"?copy={copy}")).ToArray();
 
-        Process service = await StartAsync(port, http);
+        Process service = await ServiceProcess.StartAsync(port, new Dictionary<string, string> { ["IMAGEEMBED_DATA_DIR"] = _data, ["IMAGEEMBED_API_KEYS"] = Key, ["IMAGEEMBED_ALLOW_PRIVATE_URLS"] = "true" });
         string id;
         try
         {
@@ -52,7 +52,7 @@ public sealed class JobDurabilityTests(ITestOutputHelper output) : IDisposable
             await service.WaitForExitAsync().DefaultTimeout();
         }
 
-        service = await StartAsync(port, http);
+        service = await ServiceProcess.StartAsync(port, new Dictionary<string, string> { ["IMAGEEMBED_DATA_DIR"] = _data, ["IMAGEEMBED_API_KEYS"] = Key, ["IMAGEEMBED_ALLOW_PRIVATE_URLS"] = "true" });
         try
         {
             JsonElement job;
@@ -76,39 +76,5 @@ public sealed class JobDurabilityTests(ITestOutputHelper output) : IDisposable
             service.Kill();
             await service.WaitForExitAsync();
         }
-    }
-
-    private async Task<Process> StartAsync(int port, HttpClient http)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in new[] { TestPaths.ServiceDll, "--urls", $"http://127.0.0.1:{port}" }) info.ArgumentList.Add(a);
-        TestProcesses.SetEnvironment(info, new Dictionary<string, string>
-        {
-            ["IMAGEEMBED_MODELS_DIR"] = TestPaths.ModelsDir,
-            ["IMAGEEMBED_DATA_DIR"] = _data,
-            ["IMAGEEMBED_API_KEYS"] = Key,
-            ["IMAGEEMBED_ALLOW_PRIVATE_URLS"] = "true",
-        });
-        Process process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            Assert.False(process.HasExited, $"the service exited with {(process.HasExited ? process.ExitCode : 0)}");
-            try
-            {
-                using HttpResponseMessage ready = await http.GetAsync("/readyz");
-                if (ready.StatusCode == HttpStatusCode.OK) return process;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(200);
-        }
-        process.Kill();
-        throw new TimeoutException("The service did not become ready.");
     }
 }

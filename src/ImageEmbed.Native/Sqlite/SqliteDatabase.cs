@@ -63,6 +63,25 @@ public sealed unsafe class SqliteDatabase : IDisposable
         return PrepareAt(utf8, ref offset) ?? throw new ArgumentException("No SQL statement in: " + sql, nameof(sql));
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> in one write transaction (BEGIN IMMEDIATE: the write lock is taken up
+    /// front, so it cannot fail half-way on a lock upgrade); rolled back if it throws.
+    /// </summary>
+    public void InTransaction(Action work)
+    {
+        Execute("BEGIN IMMEDIATE");
+        try
+        {
+            work();
+            Execute("COMMIT");
+        }
+        catch
+        {
+            Execute("ROLLBACK");
+            throw;
+        }
+    }
+
     /// <summary>Rows changed by the last INSERT, UPDATE or DELETE.</summary>
     public int Changes => SqliteInterop.Changes(_db);
 

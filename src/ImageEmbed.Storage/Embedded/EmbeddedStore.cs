@@ -115,7 +115,7 @@ public sealed class EmbeddedStore : ICollectionStore
         try
         {
             if (!_collections.ContainsKey(name)) return false;
-            InTransaction(() =>
+            _db.InTransaction(() =>
             {
                 using SqliteStatement delete = _db.Prepare("DELETE FROM collections WHERE name = ?1");
                 delete.Bind(1, name).Step();
@@ -143,7 +143,7 @@ public sealed class EmbeddedStore : ICollectionStore
         try
         {
             if (!_collections.TryGetValue(collection, out MemoryCollection? current) || current != target) throw new CollectionNotFoundException(collection);
-            InTransaction(() =>
+            _db.InTransaction(() =>
             {
                 using SqliteStatement upsert = _db.Prepare("""
                     INSERT INTO items (collection, id, vector, metadata, source, content_hash, phash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -181,7 +181,7 @@ public sealed class EmbeddedStore : ICollectionStore
         try
         {
             int changed = 0;
-            InTransaction(() =>
+            _db.InTransaction(() =>
             {
                 using SqliteStatement delete = _db.Prepare("DELETE FROM items WHERE collection = ?1 AND id = ?2");
                 delete.Bind(1, collection).Bind(2, id).Step();
@@ -251,21 +251,6 @@ public sealed class EmbeddedStore : ICollectionStore
         new($"Collection '{existing.Name}' exists for model '{existing.Model}' ({existing.Dimensions}-d, embedding space {Show(existing.Space)}); it cannot also hold '{model}' ({dimensions}-d, embedding space {Show(space)}). Use another name or delete it first.");
 
     private static string Show(string space) => space.Length > 0 ? space : "unknown";
-
-    private void InTransaction(Action work)
-    {
-        _db.Execute("BEGIN IMMEDIATE");
-        try
-        {
-            work();
-            _db.Execute("COMMIT");
-        }
-        catch
-        {
-            _db.Execute("ROLLBACK");
-            throw;
-        }
-    }
 
     private MemoryCollection NewCollection(string name, string model, int dimensions, DateTimeOffset created, string space) =>
         new(name, model, dimensions, created, space, _int8 ? ids => FetchVectors(name, ids) : null);

@@ -52,7 +52,7 @@ public sealed class JobStore : IDisposable
         string now = Now();
         lock (_lock)
         {
-            InTransaction(() =>
+            _db.InTransaction(() =>
             {
                 using (SqliteStatement job = _db.Prepare("INSERT INTO jobs (id, state, collection, model, created, updated, total) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)"))
                     job.Bind(1, id).Bind(2, JobStates.Queued).Bind(3, collection).Bind(4, model).Bind(5, now).Bind(6, items.Count).Step();
@@ -117,7 +117,7 @@ public sealed class JobStore : IDisposable
     {
         lock (_lock)
         {
-            InTransaction(() =>
+            _db.InTransaction(() =>
             {
                 using SqliteStatement update = _db.Prepare("UPDATE job_items SET status = ?3, error_status = ?4, error = ?5, vector = ?6 WHERE job = ?1 AND idx = ?2");
                 foreach (JobItemOutcome o in outcomes)
@@ -197,21 +197,6 @@ public sealed class JobStore : IDisposable
     {
         using SqliteStatement s = _db.Prepare("UPDATE jobs SET updated = ?2 WHERE id = ?1");
         s.Bind(1, job).Bind(2, Now()).Step();
-    }
-
-    private void InTransaction(Action work)
-    {
-        _db.Execute("BEGIN IMMEDIATE");
-        try
-        {
-            work();
-            _db.Execute("COMMIT");
-        }
-        catch
-        {
-            _db.Execute("ROLLBACK");
-            throw;
-        }
     }
 
     private static string Now() => DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
