@@ -101,7 +101,7 @@ public sealed class EmbeddingEngine : IAsyncDisposable
     private LoadedModel Open(string name)
     {
         InstalledModel installed = Registry.Find(name);
-        var settings = new OrtSessionSettings { IntraOpThreads = _options.IntraOpThreads };
+        OrtSessionSettings settings = _options.SessionSettings();
         var encoder = new ImageEncoder(installed, settings, _options.VerifyChecksums);
         TextEncoder? text = null;
         try

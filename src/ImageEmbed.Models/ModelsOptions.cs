@@ -23,6 +23,16 @@ public sealed class ModelsOptions
     /// <summary>Threads ONNX Runtime may use inside one batch. 0 = one per core.</summary>
     public int IntraOpThreads { get; set; }
 
+    /// <summary>
+    /// Let ONNX Runtime's threads spin between operators instead of sleeping (<c>IMAGEEMBED_INTRA_OP_SPINNING</c>).
+    /// Defaults to false: on a machine where decoding, HTTP and inference share the cores, spinning threads take
+    /// the CPU the other stages need (measured in docs/BENCHMARKS.md). Turn on only for inference-only hosts.
+    /// </summary>
+    public bool IntraOpSpinning { get; set; }
+
+    /// <summary>The ONNX Runtime session settings these options stand for.</summary>
+    public ImageEmbed.Native.Onnx.OrtSessionSettings SessionSettings() => new() { IntraOpThreads = IntraOpThreads, AllowSpinning = IntraOpSpinning };
+
     /// <summary>Most images run through the model at once. Defaults to 8 (see docs/BENCHMARKS.md).</summary>
     public int MaxBatchSize { get; set; } = 8;
 

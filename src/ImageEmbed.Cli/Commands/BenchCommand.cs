@@ -82,7 +82,7 @@ internal static class BenchCommand
         var report = new List<string>
         {
             $"Model `{model.Name}` ({model.Dimensions}-d), {files.Count} images from `{dir}`; {Environment.ProcessorCount} cores, " +
-            $"ONNX Runtime {OrtRuntime.Version}, libvips {VipsRuntime.Version}, intra-op threads {(models.IntraOpThreads == 0 ? "default" : models.IntraOpThreads)}.",
+            $"ONNX Runtime {OrtRuntime.Version}, libvips {VipsRuntime.Version}, intra-op threads {(models.IntraOpThreads == 0 ? "default" : models.IntraOpThreads)}, spinning {(models.IntraOpSpinning ? "on" : "off")}.",
             "",
             "| measurement | result |",
             "|---|---|",
@@ -139,7 +139,7 @@ internal static class BenchCommand
         }
 
         // 2. Bare ONNX Runtime session vs 3. the engine's encoder, same tensors, same settings.
-        using var bare = new OrtSession(model.Encoder.Model.ImageEncoderPath, new OrtSessionSettings { IntraOpThreads = models.IntraOpThreads });
+        using var bare = new OrtSession(model.Encoder.Model.ImageEncoderPath, models.SessionSettings());
         ModelManifest manifest = model.Manifest;
         float[] output = new float[maxBatch * model.Dimensions];
         double bestBare = 0;
