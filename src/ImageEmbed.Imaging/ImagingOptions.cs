@@ -20,9 +20,9 @@ public sealed class ImagingOptions
     public string FailOn { get; set; } = "warning";
 
     /// <summary>
-    /// Decode large JPEGs at 1/2, 1/4 or 1/8 scale in libjpeg (shrink-on-load) when at least one source
-    /// pixel per output pixel remains on the shorter side. Defaults to true: a 12-megapixel photo then
-    /// costs ~12 ms instead of ~100 ms, and embeddings stay within cosine 0.998 of a full decode.
+    /// Decode large JPEGs at 1/2, 1/4 or 1/8 scale in libjpeg (shrink-on-load) when 1.5 source pixels
+    /// per output pixel remain on the shorter side. Defaults to true: a 12-megapixel photo then costs ~12 ms
+    /// instead of ~45 ms, and embeddings stay within cosine 0.998 of a full decode (docs/BENCHMARKS.md).
     /// </summary>
     public bool ShrinkOnLoad { get; set; } = true;
 

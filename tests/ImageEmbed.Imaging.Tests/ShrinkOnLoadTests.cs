@@ -18,13 +18,13 @@ public sealed class ShrinkOnLoadTests
     private readonly ImageDecoder _full = new(new ImagingOptions { ShrinkOnLoad = false });
 
     [Theory]
-    [InlineData(4000, 3000, 8)] // 375 px left on the shorter side
+    [InlineData(4000, 3000, 8)] // 375 px left on the shorter side, 1.67 per output pixel
     [InlineData(3000, 4000, 8)]
-    [InlineData(1800, 1000, 4)] // 250 px
-    [InlineData(1000, 448, 2)]  // exactly 224 px
-    [InlineData(1000, 447, 1)]  // 223.5 px: too few
-    [InlineData(500, 375, 1)]   // a typical web photo is decoded in full
-    public void JpegShrinkFactor_KeepsOneSourcePixelPerOutputPixel(int width, int height, int expected)
+    [InlineData(1800, 1400, 4)] // 350 px
+    [InlineData(1000, 672, 2)]  // exactly 336 px = 1.5 x 224
+    [InlineData(1000, 671, 1)]  // 335.5 px: too few
+    [InlineData(526, 497, 1)]   // a typical web photo is decoded in full
+    public void JpegShrinkFactor_KeepsOneAndAHalfSourcePixelsPerOutputPixel(int width, int height, int expected)
     {
         Assert.Equal(expected, ImageDecoder.JpegShrinkFactor(width, height, Squash224));
     }
@@ -34,8 +34,8 @@ public sealed class ShrinkOnLoadTests
     {
         // Whatever the EXIF orientation, the shorter source side must still cover the longer target side.
         var wide = new ImagePreprocessing { Width = 384, Height = 128 };
-        Assert.Equal(4, ImageDecoder.JpegShrinkFactor(2000, 1600, wide)); // 400 px >= 384
-        Assert.Equal(2, ImageDecoder.JpegShrinkFactor(2000, 1500, wide)); // 375 px < 384 at 1/4
+        Assert.Equal(4, ImageDecoder.JpegShrinkFactor(2400, 2400, wide)); // 600 px >= 1.5 x 384
+        Assert.Equal(2, ImageDecoder.JpegShrinkFactor(2400, 2200, wide)); // 550 px < 576 at 1/4
     }
 
     public static TheoryData<string, string> Cases => new()
