@@ -113,7 +113,7 @@ public sealed class EmbeddingEngine : IAsyncDisposable
             encoder.Dispose();
             throw;
         }
-        var batcher = new MicroBatcher(encoder, _options.MaxBatchSize, TimeSpan.FromMilliseconds(_options.MaxBatchDelayMs), _options.QueueCapacity);
+        var batcher = new MicroBatcher(encoder, _options.EffectiveMaxBatchSize, TimeSpan.FromMilliseconds(_options.MaxBatchDelayMs), _options.QueueCapacity);
         return new LoadedModel(encoder, batcher, text, EmbeddingSpace.Compute(installed));
     }
 }
