@@ -1,3 +1,4 @@
+using ImageEmbed.Cli.Collections;
 using ImageEmbed.Cli.Commands;
 using ImageEmbed.Cli.Infrastructure;
 using ImageEmbed.Imaging.Decode;
@@ -6,12 +7,16 @@ using ImageEmbed.Models.Catalog;
 using ImageEmbed.Native;
 using ImageEmbed.Native.Onnx;
 using ImageEmbed.Native.Vips;
+using ImageEmbed.Storage;
 
 namespace ImageEmbed.Cli;
 
 internal static class Program
 {
-    private static readonly CommandSpec[] Commands = [EmbedCommand.Spec, ModelsCommand.Spec, TokenizeCommand.Spec, BenchCommand.Spec];
+    private static readonly CommandSpec[] Commands = [
+        EmbedCommand.Spec, IndexCommand.Spec, SearchCommand.Spec, DedupCommand.Spec, ClusterCommand.Spec,
+        ExportCommand.Spec, ImportCommand.Spec, KeysCommand.Spec, ModelsCommand.Spec, TokenizeCommand.Spec, BenchCommand.Spec,
+    ];
 
     private static async Task<int> Main(string[] args)
     {
@@ -49,6 +54,13 @@ internal static class Program
             return spec.Name switch
             {
                 "embed" => await EmbedCommand.RunAsync(parsed, cancel.Token),
+                "index" => await IndexCommand.RunAsync(parsed, cancel.Token),
+                "search" => await SearchCommand.RunAsync(parsed, cancel.Token),
+                "dedup" => await DedupCommand.RunAsync(parsed, cancel.Token),
+                "cluster" => await ClusterCommand.RunAsync(parsed, cancel.Token),
+                "export" => await ExportCommand.RunAsync(parsed, cancel.Token),
+                "import" => await ImportCommand.RunAsync(parsed, cancel.Token),
+                "keys" => KeysCommand.Run(parsed),
                 "models" => await ModelsCommand.RunAsync(parsed, cancel.Token),
                 "tokenize" => TokenizeCommand.Run(parsed),
                 "bench" => await BenchCommand.RunAsync(parsed, cancel.Token),
@@ -64,6 +76,11 @@ internal static class Program
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
+        }
+        catch (Exception e) when (e is CollectionNotFoundException or CollectionConflictException or InvalidStoreRequestException or RemoteException or InvalidDataException or UnsupportedModalityException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {

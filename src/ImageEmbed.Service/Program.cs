@@ -6,8 +6,9 @@ if (args.Contains("--help") || args.Contains("-h"))
     Console.WriteLine("""
         Usage: imageembed serve [--urls URLS] [--no-auth] [--Section:Key=value ...]
 
-        Runs the HTTP service: POST /api/ai/embeddings (CoreViz-compatible), POST /v1/embeddings and
-        GET /v1/models (OpenAI-compatible), /healthz, /readyz, /metrics, /openapi.json.
+        Runs the HTTP service: the web UI at /, POST /api/ai/embeddings (CoreViz-compatible),
+        POST /v1/embeddings and GET /v1/models (OpenAI-compatible), /v1/collections, /healthz, /readyz,
+        /metrics, /openapi.json.
 
         Options:
           --urls URLS          Addresses to listen on (default http://localhost:5000), e.g. http://0.0.0.0:8080.

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ImageEmbed.Imaging;
+using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Models;
 using ImageEmbed.Service.Auth;
@@ -8,6 +9,7 @@ using ImageEmbed.Service.Errors;
 using ImageEmbed.Service.Hosting;
 using ImageEmbed.Service.Limits;
 using ImageEmbed.Service.Metrics;
+using ImageEmbed.Storage.Content;
 using Microsoft.Extensions.Configuration.CommandLine;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -57,10 +59,15 @@ public static class ServiceHost
         builder.Services.AddSingleton(sp => new UrlFetcher(imaging, sp.GetRequiredService<IHostResolver>()));
         builder.Services.AddSingleton<ImageSourceReader>();
         builder.Services.AddSingleton(_ => new EmbeddingEngine(models, imaging));
+        builder.Services.AddSingleton(_ => new ImageFingerprinter(imaging));
+        builder.Services.AddSingleton(_ => ContentCache.Open(dataDirectory));
         builder.Services.AddSingleton<ImageEmbedder>();
         builder.Services.AddSingleton<ServiceMetrics>();
         builder.Services.AddSingleton(_ => LoadKeys(service, dataDirectory));
         builder.Services.AddSingleton(_ => new CollectionStoreProvider(service, dataDirectory));
+        builder.Services.AddSingleton(_ => Storage.Jobs.JobStore.Open(dataDirectory));
+        builder.Services.AddSingleton<JobRunner>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
         builder.Services.AddSingleton<ModelWarmupService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelWarmupService>());
         builder.Services.AddPerKeyRateLimits(service);
@@ -82,7 +89,9 @@ public static class ServiceHost
         OpenAiEndpoints.Map(app);
         ClassifyEndpoints.Map(app);
         CollectionEndpoints.Map(app);
-        app.MapGet("/", () => Results.Content(HomePage, "text/html; charset=utf-8")).ExcludeFromDescription();
+        JobEndpoints.Map(app);
+        BrowseEndpoints.Map(app);
+        WebUiEndpoints.Map(app);
         app.MapFallback(context => ErrorWriter.WriteAsync(context, new ApiError(404, $"No route {context.Request.Method} {context.Request.Path}. See /openapi.json.", "invalid_request_error", "not_found")));
         return app;
     }
@@ -115,16 +124,4 @@ public static class ServiceHost
         if (index < 0) builder.Sources.Add(source);
         else builder.Sources.Insert(index, source);
     }
-
-    private const string HomePage = """
-        <!doctype html><html lang="en"><head><meta charset="utf-8"><title>ImageEmbed</title></head>
-        <body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; line-height: 1.5">
-        <h1>ImageEmbed</h1>
-        <p>Self-hosted image embeddings. The interactive web UI is coming; the API is here:</p>
-        <ul>
-        <li><code>POST /api/ai/embeddings</code> — <code>{"image": "https://... or data:image/...;base64,..."}</code> with <code>x-api-key</code></li>
-        <li><code>POST /v1/embeddings</code> — OpenAI-compatible</li>
-        <li><code>GET /v1/models</code>, <a href="/openapi.json">/openapi.json</a>, <a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a>, <a href="/metrics">/metrics</a></li>
-        </ul></body></html>
-        """;
 }

@@ -27,11 +27,15 @@ public sealed class ServiceOptions
     /// <summary>Most inputs in one <c>/v1/embeddings</c> request. Defaults to 128.</summary>
     public int MaxInputsPerRequest { get; set; } = 128;
 
+    /// <summary>Most URLs in one bulk job (<c>POST /v1/jobs</c>). Defaults to 100,000.</summary>
+    public int MaxJobItems { get; set; } = 100_000;
+
     public IEnumerable<string> Validate()
     {
         if (RateLimitPerMinute < 0) yield return $"Service:RateLimitPerMinute must be 0 (unlimited) or more (was {RateLimitPerMinute}).";
         if (StallSeconds < 1) yield return $"Service:StallSeconds must be at least 1 (was {StallSeconds}).";
         if (MaxItemsPerUpsert is < 1 or > 10_000) yield return $"Service:MaxItemsPerUpsert must be within 1..10000 (was {MaxItemsPerUpsert}).";
+        if (MaxJobItems is < 1 or > 10_000_000) yield return $"Service:MaxJobItems must be within 1..10000000 (was {MaxJobItems}).";
         if (MaxInputsPerRequest is < 1 or > 4096) yield return $"Service:MaxInputsPerRequest must be within 1..4096 (was {MaxInputsPerRequest}).";
     }
 }

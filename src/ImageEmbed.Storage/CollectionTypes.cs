@@ -11,8 +11,11 @@ public sealed record CollectionInfo(string Name, string Model, int Dimensions, l
 /// <summary>
 /// One stored item. <see cref="Vector"/> is unit length (the service normalizes before storing), so
 /// cosine similarity is a dot product. <see cref="Metadata"/> is a JSON object or null.
+/// For items made from an image, <see cref="ContentHash"/> is the SHA-256 of its encoded bytes (64 lowercase
+/// hex digits) and <see cref="PerceptualHash"/> its 64-bit DCT pHash; both null for items given as vectors.
 /// </summary>
-public sealed record CollectionItem(string Id, float[] Vector, JsonElement? Metadata = null, string? Source = null);
+public sealed record CollectionItem(string Id, float[] Vector, JsonElement? Metadata = null, string? Source = null,
+    string? ContentHash = null, ulong? PerceptualHash = null);
 
 /// <summary>A search result: cosine similarity to the query, highest first.</summary>
 public sealed record SearchHit(string Id, float Score, JsonElement? Metadata, string? Source);

@@ -40,6 +40,10 @@ public interface ICollectionStore : IAsyncDisposable
     /// <exception cref="InvalidStoreRequestException">The query vector has the wrong length.</exception>
     Task<IReadOnlyList<SearchHit>> SearchAsync(string collection, SearchQuery query, CancellationToken ct = default);
 
+    /// <summary>Ids of the items whose <see cref="CollectionItem.ContentHash"/> is <paramref name="contentHash"/> (indexed), in id order.</summary>
+    /// <exception cref="CollectionNotFoundException">No such collection.</exception>
+    Task<IReadOnlyList<string>> FindByContentHashAsync(string collection, string contentHash, CancellationToken ct = default);
+
     /// <summary>Every item, in id order (for duplicates, clusters, export).</summary>
     /// <exception cref="CollectionNotFoundException">No such collection.</exception>
     IAsyncEnumerable<CollectionItem> ReadAllAsync(string collection, CancellationToken ct = default);

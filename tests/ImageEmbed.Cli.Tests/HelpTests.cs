@@ -7,6 +7,13 @@ public sealed partial class HelpTests
 {
     [Theory]
     [InlineData("embed")]
+    [InlineData("index")]
+    [InlineData("search")]
+    [InlineData("dedup")]
+    [InlineData("cluster")]
+    [InlineData("export")]
+    [InlineData("import")]
+    [InlineData("keys")]
     [InlineData("models")]
     [InlineData("bench")]
     [InlineData("tokenize")]
@@ -22,6 +29,10 @@ public sealed partial class HelpTests
             CliRunner.Result probe = await CliRunner.RunAsync([command, m.Groups[1].Value, "--help"]);
             Assert.DoesNotContain("Unknown option", probe.Stderr, StringComparison.Ordinal);
         }
+        // And every option named anywhere in the text (usage line, details, examples) is one of those listed.
+        var listed = OptionPattern().Matches(help.Stdout).Select(m => m.Groups[1].Value).ToHashSet();
+        foreach (string mentioned in MentionPattern().Matches(help.Stdout).Select(m => m.Value).Distinct())
+            Assert.True(listed.Contains(mentioned) || mentioned == "--help", $"'{command} --help' mentions {mentioned}, which its options list lacks");
     }
 
     [Fact]
@@ -29,7 +40,7 @@ public sealed partial class HelpTests
     {
         CliRunner.Result help = await CliRunner.RunAsync(["--help"]);
         Assert.Equal(0, help.ExitCode);
-        foreach (string command in new[] { "serve", "embed", "models", "tokenize", "bench", "version" })
+        foreach (string command in new[] { "serve", "embed", "index", "search", "dedup", "cluster", "export", "import", "keys", "models", "tokenize", "bench", "version" })
             Assert.Matches($@"\n  {command} ", help.Stdout);
     }
 
@@ -41,6 +52,9 @@ public sealed partial class HelpTests
         Assert.Contains("Unknown option '--frobnicate' for 'embed'. See 'imageembed embed --help'.", result.Stderr, StringComparison.Ordinal);
     }
 
-    [GeneratedRegex(@"^  (?:-\w, )?(--[a-z-]+)(?= )", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^  (?:-\w, |    )?(--[a-z0-9-]+)(?= )", RegexOptions.Multiline)]
     private static partial Regex OptionPattern();
+
+    [GeneratedRegex(@"(?<![\w-])--[a-z][a-z0-9-]*[a-z0-9]")]
+    private static partial Regex MentionPattern();
 }

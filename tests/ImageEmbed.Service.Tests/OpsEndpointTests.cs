@@ -87,6 +87,34 @@ public sealed class ApiKeyStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task KeyFile_CreatedAndRevokedWhileRunning_TakesEffectWithoutRestart()
+    {
+        await using ServiceServer service = await ServiceServer.StartAsync();
+        (string key, Storage.Keys.StoredApiKey stored) = Storage.Keys.ApiKeyFile.Create(service.DataDirectory, "added later");
+        using var client = new HttpClient { BaseAddress = service.Address };
+        client.DefaultRequestHeaders.Add("x-api-key", key);
+
+        Assert.Equal(HttpStatusCode.OK, await EventuallyAsync(client, HttpStatusCode.OK));
+        Assert.True(Storage.Keys.ApiKeyFile.Revoke(service.DataDirectory, stored.Id));
+        Assert.Equal(HttpStatusCode.Unauthorized, await EventuallyAsync(client, HttpStatusCode.Unauthorized));
+        using HttpResponseMessage configured = await service.Client.GetAsync("/v1/models").DefaultTimeout();
+        Assert.Equal(HttpStatusCode.OK, configured.StatusCode);
+    }
+
+    /// <summary>The file is re-read at most once a second: poll /v1/models for up to 5 s until the wanted status.</summary>
+    private static async Task<HttpStatusCode> EventuallyAsync(HttpClient client, HttpStatusCode wanted)
+    {
+        HttpStatusCode last = default;
+        for (int i = 0; i < 50 && last != wanted; i++)
+        {
+            if (i > 0) await Task.Delay(100);
+            using HttpResponseMessage r = await client.GetAsync("/v1/models").DefaultTimeout();
+            last = r.StatusCode;
+        }
+        return last;
+    }
+
+    [Fact]
     public async Task NoAuthFlag_OpensTheApi()
     {
         await using ServiceServer service = await ServiceServer.StartAsync(new Dictionary<string, string?> { ["Service:ApiKeys"] = "" }, null, ServiceHost.NoAuthFlag);

@@ -34,6 +34,9 @@ public sealed class ServiceServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>The service's data folder (keys, collections, jobs).</summary>
+    public string DataDirectory => _dataDir;
+
     public static async Task<ServiceServer> StartAsync(IDictionary<string, string?>? settings = null, IHostResolver? resolver = null, params string[] args)
     {
         string dataDir = Directory.CreateTempSubdirectory("imageembed-service-").FullName;

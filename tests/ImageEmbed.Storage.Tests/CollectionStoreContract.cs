@@ -106,6 +106,45 @@ public abstract class CollectionStoreContract
     }
 
     [Fact]
+    public async Task Upsert_ContentAndPerceptualHashes_RoundTripReopenAndReplace()
+    {
+        string name = NewName();
+        var rng = new Random(11);
+        string hash = new('a', 63);
+        hash += "f";
+        // All 64 bits matter: the top bit set is a negative number in SQLite's and PostgreSQL's integers.
+        const ulong phash = 0xfedc_ba98_7654_3210UL;
+        await using (ICollectionStore store = await OpenStoreAsync())
+        {
+            await store.CreateCollectionAsync(name, "m", 16).DefaultTimeout();
+            await store.UpsertAsync(name, [
+                new CollectionItem("img", UnitVector(rng, 16), ContentHash: hash, PerceptualHash: phash),
+                new CollectionItem("copy", UnitVector(rng, 16), ContentHash: hash, PerceptualHash: 1),
+                new CollectionItem("vec", UnitVector(rng, 16)),
+            ]).DefaultTimeout();
+
+            CollectionItem img = (await store.GetItemAsync(name, "img").DefaultTimeout())!;
+            Assert.Equal((hash, (ulong?)phash), (img.ContentHash, img.PerceptualHash));
+            CollectionItem vec = (await store.GetItemAsync(name, "vec").DefaultTimeout())!;
+            Assert.Equal((null, null), (vec.ContentHash, vec.PerceptualHash));
+            Assert.Equal(["copy", "img"], await store.FindByContentHashAsync(name, hash).DefaultTimeout());
+            Assert.Empty(await store.FindByContentHashAsync(name, new string('0', 64)).DefaultTimeout());
+        }
+
+        await using (ICollectionStore reopened = await OpenStoreAsync())
+        {
+            List<CollectionItem> all = await reopened.ReadAllAsync(name).ToListAsync().AsTask().DefaultTimeout();
+            Assert.Equal([(hash, (ulong?)1UL), (hash, phash), (null, null)], all.Select(i => (i.ContentHash, i.PerceptualHash)));
+
+            // Replaced by a vector-only item: the hashes go too (they described the old image).
+            await reopened.UpsertAsync(name, [new CollectionItem("img", UnitVector(rng, 16))]).DefaultTimeout();
+            Assert.Null((await reopened.GetItemAsync(name, "img").DefaultTimeout())!.ContentHash);
+            Assert.Equal(["copy"], await reopened.FindByContentHashAsync(name, hash).DefaultTimeout());
+            await Assert.ThrowsAsync<CollectionNotFoundException>(() => reopened.FindByContentHashAsync(NewName(), hash)).DefaultTimeout();
+        }
+    }
+
+    [Fact]
     public async Task Upsert_SameId_Replaces()
     {
         await using ICollectionStore store = await OpenStoreAsync();

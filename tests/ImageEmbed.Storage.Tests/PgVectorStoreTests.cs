@@ -47,6 +47,29 @@ public sealed class PgVectorStoreTests(PgliteServerFixture server, ITestOutputHe
     }
 
     [Fact]
+    public async Task Open_ItemsTableFromBeforeContentHashes_GainsTheColumnsAndIndex()
+    {
+        string name = NewName();
+        string table = PgVectorText.TableName(name);
+        await using (PgVectorStore first = await OpenPgAsync())
+        {
+            await first.CreateCollectionAsync(name, "m", 4).DefaultTimeout();
+            await first.UpsertAsync(name, [new CollectionItem("a", UnitVector(new Random(5), 4), Source: "a.jpg")]).DefaultTimeout();
+            // Back to the layout before fingerprints existed.
+            await using NpgsqlCommand downgrade = first.DataSource.CreateCommand($"ALTER TABLE {table} DROP COLUMN content_hash, DROP COLUMN phash");
+            await downgrade.ExecuteNonQueryAsync().DefaultTimeout();
+        }
+
+        await using PgVectorStore store = await OpenPgAsync();
+        CollectionItem a = (await store.GetItemAsync(name, "a").DefaultTimeout())!;
+        await store.UpsertAsync(name, [new CollectionItem("b", UnitVector(new Random(6), 4), ContentHash: new string('c', 64), PerceptualHash: ulong.MaxValue)]).DefaultTimeout();
+
+        Assert.Equal(("a.jpg", (string?)null), (a.Source, a.ContentHash));
+        Assert.Equal(ulong.MaxValue, (await store.GetItemAsync(name, "b").DefaultTimeout())!.PerceptualHash);
+        Assert.Contains(await QueryAsync(store, "SELECT indexname::text FROM pg_indexes WHERE tablename = $1", table), i => i.EndsWith("_content_hash", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Delete_DropsItemsTable()
     {
         await using PgVectorStore store = await OpenPgAsync();

@@ -26,6 +26,7 @@ internal static class BenchCommand
     private static readonly OptionSpec Vectors = new("vectors", null, "LIST", "With --store: collection sizes, comma-separated (default 100000,1000000).");
     private static readonly OptionSpec Dims = new("dims", null, "LIST", "With --store: vector lengths, comma-separated (default 512,1792).");
     private static readonly OptionSpec Int8 = new("int8", null, null, "With --store: the int8 layout, with recall@10 against an exact search.");
+    private static readonly OptionSpec MapOption = new("map", null, null, "Benchmark the collection map (PCA + k-means) instead, on clustered random vectors (--vectors, --dims; default 1000,10000).");
     private static readonly OptionSpec Concurrency = new("concurrency", "c", "LIST", "Concurrent HTTP clients for the --server rows, comma-separated (default 1,8,32).");
     private static readonly OptionSpec Json = new("json", null, "FILE", "Also write the rows as JSON (images/s, p50/p99 ms) for bench/report.mjs.");
     private static readonly OptionSpec MakeVit = new("make-vit", null, "DIR", "Write a ViT-B/32-shaped CLIP vision tower with random weights into DIR/clip-vit-b32-random (HF layout + manifest) and exit.");
@@ -33,8 +34,8 @@ internal static class BenchCommand
     public static readonly CommandSpec Spec = new(
         "bench",
         "Measure decode+preprocess, bare ONNX Runtime inference, engine inference and end-to-end embedding, and print a Markdown report.",
-        "bench --images DIR [--model NAME] [--seconds N] [--batch-sizes 1,8,32] [--server URL [--key KEY] [--concurrency 1,8,32]] [--json FILE] | bench --make-vit DIR | bench --store [--int8] [--vectors 100000,1000000] [--dims 512,1792]",
-        [Model, Images, Seconds, Batches, Server, Key, Concurrency, Json, MakeVit, Store, Vectors, Dims, Int8],
+        "bench --images DIR [--model NAME] [--seconds N] [--batch-sizes 1,8,32] [--server URL [--key KEY] [--concurrency 1,8,32]] [--json FILE] | bench --make-vit DIR | bench --store [--int8] [--vectors 100000,1000000] [--dims 512,1792] | bench --map [--vectors 1000,10000] [--dims 512,1792]",
+        [Model, Images, Seconds, Batches, Server, Key, Concurrency, Json, MakeVit, Store, Vectors, Dims, Int8, MapOption],
         """
         Rows: decode+preprocess per image (one thread, the sample images and a 12-megapixel JPEG made
         from one of them); inference images/s for each batch size, first with the bare ONNX Runtime
@@ -44,7 +45,8 @@ internal static class BenchCommand
         each sample image as a raw body, from N concurrent clients, giving images/s, p50/p99 latency and
         the ratio to the in-process pipeline measured in the same run (bench/run.sh starts a server for
         this). With --store: durable upsert throughput, memory per million vectors and exact top-10
-        search latency (p50/p99 over 50 queries) of the embedded store, for each size and length.
+        search latency (p50/p99 over 50 queries) of the embedded store, for each size and length. With
+        --map: the time to build a collection's 2-D map (PCA + k-means, default k) for each size and length.
         Numbers go to stdout; progress to stderr.
         """);
 
@@ -63,6 +65,15 @@ internal static class BenchCommand
             Console.WriteLine($"Embedded store, {Environment.ProcessorCount} cores, exact search ({(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "AVX-512" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "AVX2" : "SSE")}).");
             Console.WriteLine();
             Console.WriteLine(string.Join(Environment.NewLine, storeRows));
+            return 0;
+        }
+        if (args.Has("map"))
+        {
+            int[] sizes = (args.Get("vectors") ?? "1000,10000").Split(',').Select(s => int.TryParse(s, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : throw new UsageException($"Bad size '{s}'.")).ToArray();
+            List<string> mapRows = MapBench.Run(sizes, ParseList(args.Get("dims") ?? "512,1792", "dimension", max: 8192));
+            Console.WriteLine($"Collection map, {Environment.ProcessorCount} cores, one request (single-threaded).");
+            Console.WriteLine();
+            Console.WriteLine(string.Join(Environment.NewLine, mapRows));
             return 0;
         }
         string dir = args.Get("images") ?? throw new UsageException("Give a folder of sample images with --images DIR.");

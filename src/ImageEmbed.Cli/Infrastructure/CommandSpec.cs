@@ -79,6 +79,14 @@ internal sealed class ParsedArgs
             throw new UsageException($"--{name} must be a whole number within {min}..{max} (was '{raw}').");
         return value;
     }
+
+    public float GetFloat(string name, float fallback, float min, float max)
+    {
+        if (!Values.TryGetValue(name, out string? raw) || raw is null) return fallback;
+        if (!float.TryParse(raw, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float value) || !(value >= min && value <= max))
+            throw new UsageException($"--{name} must be a number within {min.ToString(System.Globalization.CultureInfo.InvariantCulture)}..{max.ToString(System.Globalization.CultureInfo.InvariantCulture)} (was '{raw}').");
+        return value;
+    }
 }
 
 /// <summary>The command line is wrong; the message says how. Exit code 2.</summary>

@@ -21,7 +21,7 @@ public sealed class ImageDecoder
     /// </summary>
     public const double ShrinkOnLoadMargin = 1.5;
 
-    private static readonly Lock s_diagnosis = new();
+    internal static readonly Lock s_diagnosis = new();
     private readonly ImagingOptions _options;
     private readonly string _loadOptions;
 
@@ -138,7 +138,7 @@ public sealed class ImageDecoder
         return image;
     }
 
-    private static VipsImage? TryIccToSrgb(VipsImage image, string? inputProfile)
+    internal static VipsImage? TryIccToSrgb(VipsImage image, string? inputProfile)
     {
         try
         {
@@ -170,7 +170,7 @@ public sealed class ImageDecoder
         return image;
     }
 
-    private static bool LoaderMatches(string loader, ImageFormat format) => format switch
+    internal static bool LoaderMatches(string loader, ImageFormat format) => format switch
     {
         ImageFormat.Jpeg => loader.StartsWith("VipsForeignLoadJpeg", StringComparison.Ordinal),
         ImageFormat.Png => loader.StartsWith("VipsForeignLoadPng", StringComparison.Ordinal),
@@ -181,7 +181,7 @@ public sealed class ImageDecoder
         _ => false,
     };
 
-    private static string FormatName(ImageFormat format) => format switch
+    internal static string FormatName(ImageFormat format) => format switch
     {
         ImageFormat.Jpeg => "JPEG",
         ImageFormat.Png => "PNG",
@@ -194,5 +194,5 @@ public sealed class ImageDecoder
 
     // libvips stacks one line per failing layer (e.g. a run of "source: bad seek" before the real
     // cause); the last line is the most specific, and the one a client can act on.
-    private static string Clean(VipsException e) => e.NativeLines.Length > 0 ? e.NativeLines[^1] : e.Message;
+    internal static string Clean(VipsException e) => e.NativeLines.Length > 0 ? e.NativeLines[^1] : e.Message;
 }

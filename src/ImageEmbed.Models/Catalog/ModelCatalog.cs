@@ -17,6 +17,7 @@ public static class ModelCatalog
         Description = "MobileNetV2 1.4 pooled image features (image-only; no text search).",
         License = "MIT (Infinite Red, nsfwjs)",
         Source = "npm nsfwjs@4.3.0 dist/models/mobilenet_v2_mid, converted to ONNX",
+        DuplicateThreshold = 0.80f, // calibrated on augmented dev photos: docs/DUPLICATES.md
         Image = new ImageEncoderSpec
         {
             File = "model.onnx",
@@ -81,6 +82,18 @@ public static class ModelCatalog
     /// <summary>The model the name <c>default</c> means when <see cref="ModelsOptions.DefaultModel"/> is not set and it is installed.</summary>
     public static string Recommended => ClipVitB32.Name;
 
+    /// <summary>The duplicate threshold when neither the manifest nor the catalog gives one (DESIGN: 0.95).</summary>
+    public const float FallbackDuplicateThreshold = 0.95f;
+
+    /// <summary>
+    /// The default "visually similar" cosine for a model: its manifest's, else the catalog entry's of the
+    /// same name (manifests written before the field existed lack it), else <see cref="FallbackDuplicateThreshold"/>.
+    /// </summary>
+    public static float DuplicateThreshold(string model, ModelManifest? manifest = null) =>
+        manifest?.DuplicateThreshold
+        ?? (Known.TryGetValue(model, out ModelManifest? known) ? known.DuplicateThreshold : null)
+        ?? FallbackDuplicateThreshold;
+
     /// <summary>Every known model, by name.</summary>
     public static IReadOnlyDictionary<string, ModelManifest> Known { get; } =
         new[] { ClipVitB32, ClipVitB32Q8, ClipVitB16, MobileNetV2_140 }.ToDictionary(m => m.Name, StringComparer.Ordinal);
@@ -95,6 +108,10 @@ public static class ModelCatalog
             Dimensions = 512,
             Description = description,
             License = "MIT (OpenAI CLIP weights)",
+            // Not calibrated here (no CLIP weights on the build machines): a common starting point for CLIP
+            // near-duplicates, where edited copies of one photo typically score above 0.9 and different
+            // photos of one subject below. docs/DUPLICATES.md says how to calibrate it on your own data.
+            DuplicateThreshold = 0.92f,
             Source = $"huggingface.co/{repo} at {revision}",
             Image = new ImageEncoderSpec { File = vision.Path, Sha256 = vision.Sha256, Size = vision.Size, Input = "pixel_values", Output = "image_embeds", Preprocessing = ClipPreprocessing },
             Text = new TextEncoderSpec { File = text.Path, Sha256 = text.Sha256, Size = text.Size, InputIds = "input_ids", Output = "text_embeds", ContextLength = 77, Tokenizer = "tokenizer.json", LogitScale = 100f },

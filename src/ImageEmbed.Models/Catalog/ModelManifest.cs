@@ -27,6 +27,14 @@ public sealed record ModelManifest
     /// </summary>
     public bool Matryoshka { get; init; }
 
+    /// <summary>
+    /// Default cosine at or above which two of this model's image embeddings count as "visually similar"
+    /// duplicates; null = <see cref="ModelCatalog.DuplicateThreshold"/>'s fallback. Calibrated per model
+    /// (docs/DUPLICATES.md): how close copies land depends on how invariant the model's features are.
+    /// Not part of the embedding space: it is advice about the vectors, not what shapes them.
+    /// </summary>
+    public float? DuplicateThreshold { get; init; }
+
     public required ImageEncoderSpec Image { get; init; }
 
     /// <summary>The text tower of a CLIP-family model; null for image-only models.</summary>
@@ -55,6 +63,8 @@ public sealed record ModelManifest
         if (string.IsNullOrWhiteSpace(Name) || Name.Contains('/') || Name.Contains('\\') || Name.StartsWith('.'))
             yield return $"{owner}: name must be a plain folder name.";
         if (Dimensions <= 0) yield return $"{owner}: dimensions must be positive.";
+        if (DuplicateThreshold is < 0 or > 1 || DuplicateThreshold is float t && float.IsNaN(t))
+            yield return $"{owner}: duplicate_threshold must be within 0..1 (was {DuplicateThreshold}).";
         if (string.IsNullOrWhiteSpace(Image.File) || string.IsNullOrWhiteSpace(Image.Input) || string.IsNullOrWhiteSpace(Image.Output))
             yield return $"{owner}: image.file, image.input and image.output are required.";
         foreach (string p in Image.Preprocessing.Validate(owner)) yield return p;

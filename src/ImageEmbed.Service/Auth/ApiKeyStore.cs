@@ -1,70 +1,85 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
+using ImageEmbed.Storage.Keys;
 
 namespace ImageEmbed.Service.Auth;
 
-/// <summary>A stored key: only its SHA-256 is kept, never the key.</summary>
-internal sealed record StoredApiKey(string Id, string Sha256, DateTimeOffset Created, string? Name);
-
 /// <summary>
 /// The API keys the service accepts: those in <see cref="ServiceOptions.ApiKeys"/> plus those in
-/// <c>api-keys.json</c> in the data folder. Only hashes are held; a presented key is hashed and
-/// compared with every stored hash in constant time.
+/// <c>api-keys.json</c> in the data folder (<see cref="ApiKeyFile"/>, edited by <c>imageembed keys</c>).
+/// Only hashes are held; a presented key is hashed and compared with every stored hash in constant time.
+/// The file is re-read when it changes (checked at most once a second), so a created key works and a
+/// revoked one stops working without a restart.
 /// </summary>
 internal sealed class ApiKeyStore
 {
-    public const string FileName = "api-keys.json";
-    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    public const string FileName = ApiKeyFile.FileName;
 
-    private readonly byte[][] _hashes;
+    private readonly byte[][] _configured;
+    private readonly string? _dataDirectory;
+    private volatile byte[][] _fromFile;
+    private DateTime _fileStamp;
+    private long _nextCheck;
 
-    private ApiKeyStore(IEnumerable<byte[]> hashes) => _hashes = hashes.ToArray();
+    private ApiKeyStore(IEnumerable<byte[]> configured, string? dataDirectory, byte[][] fromFile, DateTime fileStamp)
+    {
+        _configured = configured.ToArray();
+        _dataDirectory = dataDirectory;
+        _fromFile = fromFile;
+        _fileStamp = fileStamp;
+    }
 
-    public int Count => _hashes.Length;
+    public int Count => _configured.Length + _fromFile.Length;
 
     /// <summary>Loads keys; when there are none at all, creates one, stores its hash, and returns it in <paramref name="generated"/> to be shown once.</summary>
     public static ApiKeyStore Load(ServiceOptions options, string dataDirectory, out string? generated)
     {
         generated = null;
-        var hashes = options.ApiKeys.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Hash).ToList();
-        string path = Path.Combine(dataDirectory, FileName);
-        List<StoredApiKey> stored = File.Exists(path)
-            ? JsonSerializer.Deserialize<List<StoredApiKey>>(File.ReadAllText(path), s_json) ?? []
-            : [];
-        hashes.AddRange(stored.Select(k => Convert.FromHexString(k.Sha256)));
-
-        if (hashes.Count == 0 && !options.NoAuth)
-        {
-            generated = "ie_" + Base64Url(RandomNumberGenerator.GetBytes(24));
-            stored.Add(new StoredApiKey(Guid.NewGuid().ToString("N")[..12], Convert.ToHexStringLower(Hash(generated)), DateTimeOffset.UtcNow, "generated on first start"));
-            Directory.CreateDirectory(dataDirectory);
-            string temp = path + ".tmp";
-            File.WriteAllText(temp, JsonSerializer.Serialize(stored, s_json));
-            File.Move(temp, path, overwrite: true);
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            hashes.Add(Hash(generated));
-        }
-        return new ApiKeyStore(hashes);
+        var configured = options.ApiKeys.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ApiKeyFile.Hash).ToList();
+        List<StoredApiKey> stored = ApiKeyFile.Read(dataDirectory);
+        if (configured.Count == 0 && stored.Count == 0 && !options.NoAuth)
+            (generated, _) = ApiKeyFile.Create(dataDirectory, "generated on first start");
+        return new ApiKeyStore(configured, dataDirectory, ReadHashes(dataDirectory), Stamp(dataDirectory));
     }
 
     /// <summary>True when <paramref name="presented"/> is one of the keys. Takes the same time whichever key matches, or none.</summary>
     public bool IsValid(ReadOnlySpan<char> presented)
     {
         if (presented.IsEmpty || presented.Length > 512) return false;
+        RefreshIfChanged();
         Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(presented.Length)];
         int length = Encoding.UTF8.GetBytes(presented, utf8);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(utf8[..length], hash);
         bool match = false;
-        foreach (byte[] stored in _hashes) match |= CryptographicOperations.FixedTimeEquals(stored, hash);
+        foreach (byte[] stored in _configured) match |= CryptographicOperations.FixedTimeEquals(stored, hash);
+        foreach (byte[] stored in _fromFile) match |= CryptographicOperations.FixedTimeEquals(stored, hash);
         return match;
     }
 
     /// <summary>A short, non-reversible tag for a presented key, to partition rate limits without keeping the key.</summary>
     public static string Tag(ReadOnlySpan<char> presented) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(presented.ToString())))[..16];
 
-    private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+    private void RefreshIfChanged()
+    {
+        long now = Environment.TickCount64;
+        if (_dataDirectory is null || now < Interlocked.Read(ref _nextCheck)) return;
+        Interlocked.Exchange(ref _nextCheck, now + 1000);
+        DateTime stamp = Stamp(_dataDirectory);
+        if (stamp == _fileStamp) return;
+        try
+        {
+            _fromFile = ReadHashes(_dataDirectory);
+            _fileStamp = stamp;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            // Half-written or unreadable: keep the last good list and look again on the next check.
+        }
+    }
 
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static byte[][] ReadHashes(string dataDirectory) =>
+        ApiKeyFile.Read(dataDirectory).Select(k => Convert.FromHexString(k.Sha256)).ToArray();
+
+    private static DateTime Stamp(string dataDirectory) => File.GetLastWriteTimeUtc(ApiKeyFile.PathIn(dataDirectory));
 }

@@ -1,10 +1,13 @@
 using System.Text.Json;
+using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Models;
+using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Embeddings;
 using ImageEmbed.Service.Errors;
 using ImageEmbed.Service.Hosting;
 using ImageEmbed.Storage;
 using ImageEmbed.Storage.Analysis;
+using ImageEmbed.Storage.Content;
 
 namespace ImageEmbed.Service.Endpoints;
 
@@ -14,7 +17,7 @@ namespace ImageEmbed.Service.Endpoints;
 /// </summary>
 internal static class CollectionEndpoints
 {
-    private const int MaxK = 1000;
+    internal const int MaxK = 1000;
 
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -25,10 +28,11 @@ internal static class CollectionEndpoints
         group.MapDelete("/{name}", DeleteAsync).WithName("DeleteCollection").ProducesApiErrors();
         group.MapPost("/{name}/items", UpsertAsync).WithName("UpsertItems").WithSummary("Upsert {\"items\": [{\"id\", \"image\" | \"vector\", \"metadata\", \"source\"}]}; one result per item.").ProducesApiErrors();
         group.MapGet("/{name}/items/{id}", GetItemAsync).WithName("GetItem").ProducesApiErrors();
+        group.MapGet("/{name}/items/{id}/thumbnail", ThumbnailAsync).WithName("GetItemThumbnail").WithSummary("The item's image as a JPEG thumbnail (longest side 256 px); 404 for items given as vectors.").Produces(200, contentType: "image/jpeg").ProducesApiErrors();
         group.MapDelete("/{name}/items/{id}", DeleteItemAsync).WithName("DeleteItem").ProducesApiErrors();
         group.MapPost("/{name}/search", SearchAsync).WithName("Search").WithSummary("Query by exactly one of image, text, vector, id; k, min_score, filter (metadata equality).").ProducesApiErrors();
         group.MapPost("/{name}/recommend", RecommendAsync).WithName("Recommend").WithSummary("More like the positive ids, less like the negative ids.").ProducesApiErrors();
-        group.MapPost("/{name}/duplicates", DuplicatesAsync).WithName("Duplicates").WithSummary("Groups of items with similarity >= threshold (default 0.95).").ProducesApiErrors();
+        group.MapPost("/{name}/duplicates", DuplicatesAsync).WithName("Duplicates").WithSummary("Groups of duplicates; each pair is \"exact\" (same bytes, or pHash distance <= phash_distance) or \"similar\" (cosine >= threshold, default per model). Options: threshold, phash_distance, kind (all|exact|similar).").ProducesApiErrors();
         group.MapPost("/{name}/clusters", ClustersAsync).WithName("Clusters").WithSummary("Connected groups at threshold (default 0.85), or k-means with k.").ProducesApiErrors();
     }
 
@@ -37,10 +41,10 @@ internal static class CollectionEndpoints
     public sealed record ItemError(int Status, string Message);
     public sealed record ItemResult(string? Id, string Status, ItemError? Error);
     public sealed record UpsertResponse(int Upserted, int Failed, ItemResult[] Results);
-    public sealed record ItemResponse(string Id, float[] Vector, JsonElement? Metadata, string? Source);
+    public sealed record ItemResponse(string Id, float[] Vector, JsonElement? Metadata, string? Source, string? ContentHash, string? Phash);
     public sealed record Hit(string Id, float Score, JsonElement? Metadata, string? Source);
     public sealed record SearchResponse(string Collection, string Model, Hit[] Results);
-    public sealed record DuplicatesResponse(float Threshold, DuplicateGroup[] Groups);
+    public sealed record DuplicatesResponse(float Threshold, int PhashDistance, string Kind, DuplicateGroup[] Groups);
     public sealed record ClustersResponse(string Method, float? Threshold, int? K, Cluster[] Clusters);
 
     private static async Task<CollectionList> ListAsync(CollectionStoreProvider stores, CancellationToken ct)
@@ -116,32 +120,54 @@ internal static class CollectionEndpoints
             metadata = m.ValueKind == JsonValueKind.Object ? m.Clone() : throw ApiException.BadRequest($"Item '{id}': 'metadata' must be a JSON object.", "metadata");
 
         float[] vector;
+        ImageFingerprint? fingerprint = null;
         if (element.TryGetProperty("vector", out JsonElement v) && v.ValueKind != JsonValueKind.Null)
         {
             vector = ReadVector(v, collection.Dimensions, $"item '{id}'");
         }
         else if (image is not null)
         {
-            ImageEmbedding embedding = await embedder.EmbedReferenceAsync(image, collection.Model, ct);
-            CheckSpace(collection, embedding.Space, $"model '{collection.Model}' now embeds in");
-            vector = embedding.Vector;
+            IndexedImage indexed = await embedder.EmbedForCollectionAsync(image, collection.Model, ct);
+            CheckSpace(collection, indexed.Embedding.Space, $"model '{collection.Model}' now embeds in");
+            vector = indexed.Embedding.Vector;
+            fingerprint = indexed.Fingerprint;
             if (source is null && image.StartsWith("http", StringComparison.OrdinalIgnoreCase)) source = image; // never store a whole data URI
         }
         else
         {
             throw ApiException.BadRequest($"Item '{id}' needs an 'image' (URL or data URI) or a 'vector'.", "items");
         }
-        return new CollectionItem(id, vector, metadata, source);
+        return new CollectionItem(id, vector, metadata, source, fingerprint?.ContentHash, fingerprint?.PerceptualHash);
     }
 
     private static async Task<ItemResponse> GetItemAsync(string name, string id, CollectionStoreProvider stores, CancellationToken ct)
     {
+        id = ItemId(id);
         CollectionItem item = await (await stores.GetAsync()).GetItemAsync(name, id, ct) ?? throw NoItem(name, id);
-        return new ItemResponse(item.Id, item.Vector, item.Metadata, item.Source);
+        return new ItemResponse(item.Id, item.Vector, item.Metadata, item.Source, item.ContentHash,
+            item.PerceptualHash is ulong phash ? PerceptualHash.ToHex(phash) : null);
+    }
+
+    private static async Task<IResult> ThumbnailAsync(string name, string id, CollectionStoreProvider stores, ContentCache cache, CancellationToken ct)
+    {
+        id = ItemId(id);
+        CollectionItem item = await (await stores.GetAsync()).GetItemAsync(name, id, ct) ?? throw NoItem(name, id);
+        byte[] jpeg = (item.ContentHash is { } hash ? cache.GetThumbnail(hash) : null)
+            ?? throw new ApiException(StatusCodes.Status404NotFound,
+                $"Item '{id}' in collection '{name}' has no thumbnail: it was given as a vector, or added on another node or before thumbnails existed. Upsert it again with its image to make one.", "id");
+        // The URL names an item, which can be replaced by another image; the ETag names the content, so a
+        // browser revalidates and gets a 304 while the image is unchanged.
+        return Results.Bytes(jpeg, "image/jpeg", entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{item.ContentHash}\""));
     }
 
     private static async Task<IResult> DeleteItemAsync(string name, string id, CollectionStoreProvider stores, CancellationToken ct) =>
-        await (await stores.GetAsync()).DeleteItemAsync(name, id, ct) ? Results.NoContent() : throw NoItem(name, id);
+        await (await stores.GetAsync()).DeleteItemAsync(name, ItemId(id), ct) ? Results.NoContent() : throw NoItem(name, ItemId(id));
+
+    /// <summary>
+    /// Ids may hold '/' (folder paths, URLs), sent escaped as %2F. Kestrel decodes every escape in the path
+    /// except %2F (so that it cannot change the route), so the route value still holds it: decode it here.
+    /// </summary>
+    internal static string ItemId(string routeValue) => routeValue.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 
     private static async Task<SearchResponse> SearchAsync(string name, HttpRequest request, CollectionStoreProvider stores, ImageEmbedder embedder, CancellationToken ct)
     {
@@ -198,14 +224,40 @@ internal static class CollectionEndpoints
         return new SearchResponse(name, collection.Model, hits.Select(h => new Hit(h.Id, h.Score, h.Metadata, h.Source)).ToArray());
     }
 
-    private static async Task<DuplicatesResponse> DuplicatesAsync(string name, HttpRequest request, CollectionStoreProvider stores, CancellationToken ct)
+    private static async Task<DuplicatesResponse> DuplicatesAsync(string name, HttpRequest request, CollectionStoreProvider stores, EmbeddingEngine engine, CancellationToken ct)
     {
         ICollectionStore store = await stores.GetAsync();
-        await RequireAsync(store, name, ct);
+        CollectionInfo collection = await RequireAsync(store, name, ct);
         using JsonDocument doc = await ReadOptionalJsonAsync(request, ct);
-        float threshold = ReadThreshold(doc.RootElement, "threshold") ?? 0.95f;
+        JsonElement root = doc.RootElement;
+        float threshold = ReadThreshold(root, "threshold") ?? ModelCatalog.DuplicateThreshold(collection.Model, InstalledManifest(engine, collection.Model));
+        int phashDistance = DuplicateFinder.DefaultPhashDistance;
+        if (root.TryGetProperty("phash_distance", out JsonElement d) && d.ValueKind != JsonValueKind.Null
+            && (!d.TryGetInt32(out phashDistance) || phashDistance is < 0 or > 64))
+            throw ApiException.BadRequest("'phash_distance' must be an integer within 0..64 (differing bits of the 64-bit perceptual hash).", "phash_distance");
+        string kind = RequestBody.OptionalString(root, "kind") ?? "all";
+        DuplicateKinds kinds = kind switch
+        {
+            "all" => DuplicateKinds.All,
+            "exact" => DuplicateKinds.Exact,
+            "similar" => DuplicateKinds.Similar,
+            _ => throw ApiException.BadRequest($"'kind' must be \"all\", \"exact\" or \"similar\" (was \"{kind}\").", "kind"),
+        };
         List<CollectionItem> items = await store.ReadAllAsync(name, ct).ToListAsync(ct);
-        return new DuplicatesResponse(threshold, VectorAnalysis.Duplicates(items, threshold).ToArray());
+        return new DuplicatesResponse(threshold, phashDistance, kind, DuplicateFinder.Find(items, new DuplicateOptions(threshold, phashDistance, kinds)).ToArray());
+    }
+
+    /// <summary>The installed manifest of <paramref name="model"/>, or null when it is no longer installed (the catalog then decides).</summary>
+    private static ModelManifest? InstalledManifest(EmbeddingEngine engine, string model)
+    {
+        try
+        {
+            return engine.Registry.Find(model).Manifest;
+        }
+        catch (UnknownModelException)
+        {
+            return null;
+        }
     }
 
     private static async Task<ClustersResponse> ClustersAsync(string name, HttpRequest request, CollectionStoreProvider stores, CancellationToken ct)
@@ -224,7 +276,7 @@ internal static class CollectionEndpoints
             : new ClustersResponse("threshold", threshold ?? 0.85f, null, VectorAnalysis.ThresholdClusters(items, threshold ?? 0.85f).ToArray());
     }
 
-    private static async Task<JsonDocument> ReadOptionalJsonAsync(HttpRequest request, CancellationToken ct) =>
+    internal static async Task<JsonDocument> ReadOptionalJsonAsync(HttpRequest request, CancellationToken ct) =>
         request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0
             ? await RequestBody.ReadJsonObjectAsync(request, ct)
             : JsonDocument.Parse("{}");
@@ -275,7 +327,7 @@ internal static class CollectionEndpoints
         return value.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw ApiException.BadRequest($"'{name}' must hold item ids (strings).", name)).ToArray();
     }
 
-    private static async Task<CollectionInfo> RequireAsync(ICollectionStore store, string name, CancellationToken ct) =>
+    internal static async Task<CollectionInfo> RequireAsync(ICollectionStore store, string name, CancellationToken ct) =>
         await store.GetCollectionAsync(name, ct) ?? throw new CollectionNotFoundException(name);
 
     private static ApiException NoItem(string collection, string id) => new(StatusCodes.Status404NotFound, $"No item '{id}' in collection '{collection}'.", "id");

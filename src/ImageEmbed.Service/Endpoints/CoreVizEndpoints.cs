@@ -21,6 +21,10 @@ internal static class CoreVizEndpoints
             .ProducesApiErrors();
     }
 
+    /// <summary>Per-stage times as a standard <c>Server-Timing</c> header (browsers show it; the web UI draws it), leaving the body's shape alone.</summary>
+    internal static string ServerTiming(EmbeddingTimings t) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"decode;dur={t.Decode.TotalMilliseconds:0.###}, preprocess;dur={t.Preprocess.TotalMilliseconds:0.###}, queue;dur={t.Queue.TotalMilliseconds:0.###}, inference;dur={t.Inference.TotalMilliseconds:0.###};desc=\"batch of {t.BatchSize}\"");
+
     /// <summary>The response: the unit vector, its length, and the model that made it.</summary>
     public sealed record CoreVizResponse(float[] Embedding, int Dimensions, string Model, string EmbeddingSpace);
 
@@ -71,6 +75,7 @@ internal static class CoreVizEndpoints
             json.WriteEndObject();
         }
         request.HttpContext.Response.Headers[EmbeddingJson.SpaceHeader] = embedding.Space;
+        request.HttpContext.Response.Headers["Server-Timing"] = ServerTiming(embedding.Timings);
         return Results.Bytes(body.WrittenMemory.ToArray(), "application/json; charset=utf-8");
     }
 }

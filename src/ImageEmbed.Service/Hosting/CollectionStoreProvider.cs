@@ -1,6 +1,4 @@
 using ImageEmbed.Storage;
-using ImageEmbed.Storage.Embedded;
-using ImageEmbed.Storage.PgVector;
 
 namespace ImageEmbed.Service.Hosting;
 
@@ -32,12 +30,5 @@ internal sealed class CollectionStoreProvider(ServiceOptions options, string dat
         if (store is { IsCompletedSuccessfully: true }) await store.Result.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static async Task<ICollectionStore> Open(string store, string dataDirectory)
-    {
-        if (string.IsNullOrWhiteSpace(store) || store == "embedded")
-            return await EmbeddedStore.OpenAsync(dataDirectory).ConfigureAwait(false);
-        if (store == "embedded-int8")
-            return await EmbeddedStore.OpenAsync(dataDirectory, int8: true).ConfigureAwait(false);
-        return await PgVectorStore.OpenAsync(store, CancellationToken.None).ConfigureAwait(false);
-    }
+    private static Task<ICollectionStore> Open(string store, string dataDirectory) => CollectionStores.OpenAsync(store, dataDirectory);
 }

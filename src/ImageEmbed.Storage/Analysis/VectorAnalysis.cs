@@ -3,16 +3,11 @@ using ImageEmbed.Models.Embeddings;
 
 namespace ImageEmbed.Storage.Analysis;
 
-/// <summary>A group of near-duplicates: its members (sorted) and every linked pair with its similarity.</summary>
-public sealed record DuplicateGroup(IReadOnlyList<string> Items, IReadOnlyList<SimilarPair> Pairs);
-
-public sealed record SimilarPair(string A, string B, float Score);
-
 /// <summary>A cluster: its members (sorted) and, for k-means, how tight it is (mean similarity to the centroid).</summary>
 public sealed record Cluster(int Index, IReadOnlyList<string> Items, float Cohesion);
 
 /// <summary>
-/// Recommend, duplicates and clusters over any store's vectors (unit length, so cosine = dot).
+/// Recommend and clusters over any store's vectors (duplicates: <see cref="DuplicateFinder"/>) (unit length, so cosine = dot).
 /// Exact and O(n²) for the pairwise ones: fine for the tens of thousands of items one request handles.
 /// </summary>
 public static class VectorAnalysis
@@ -33,23 +28,6 @@ public static class VectorAnalysis
         }
         VectorMath.Normalize(query);
         return query;
-    }
-
-    /// <summary>Items linked by similarity ≥ <paramref name="threshold"/>, grouped transitively; groups of 2+ only, largest first.</summary>
-    public static List<DuplicateGroup> Duplicates(IReadOnlyList<CollectionItem> items, float threshold)
-    {
-        var pairs = LinkedPairs(items, threshold);
-        var groups = Components(items.Count, pairs);
-        return groups.Where(g => g.Count > 1)
-            .Select(g =>
-            {
-                var members = g.ToHashSet();
-                return new DuplicateGroup(
-                    g.Select(i => items[i].Id).Order(StringComparer.Ordinal).ToList(),
-                    pairs.Where(p => members.Contains(p.A)).Select(p => new SimilarPair(items[p.A].Id, items[p.B].Id, p.Score)).OrderByDescending(p => p.Score).ToList());
-            })
-            .OrderByDescending(g => g.Items.Count).ThenBy(g => g.Items[0], StringComparer.Ordinal)
-            .ToList();
     }
 
     /// <summary>Connected groups at similarity ≥ <paramref name="threshold"/> (singletons included), largest first.</summary>
@@ -127,7 +105,7 @@ public static class VectorAnalysis
         return pairs;
     }
 
-    private static List<List<int>> Components(int count, List<(int A, int B, float Score)> pairs)
+    internal static List<List<int>> Components(int count, List<(int A, int B, float Score)> pairs)
     {
         int[] parent = Enumerable.Range(0, count).ToArray();
         int Root(int x) { while (parent[x] != x) x = parent[x] = parent[parent[x]]; return x; }

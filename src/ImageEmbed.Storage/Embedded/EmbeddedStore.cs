@@ -60,6 +60,12 @@ public sealed class EmbeddedStore : ICollectionStore
             using (SqliteStatement columns = db.Prepare("PRAGMA table_info(collections)"))
                 while (columns.Step()) hasSpace |= columns.GetText(1) == "space";
             if (!hasSpace) db.Execute("ALTER TABLE collections ADD COLUMN space TEXT NOT NULL DEFAULT ''");
+            // Files made before content fingerprints existed gain the columns (null: not made from an image).
+            bool hasContentHash = false;
+            using (SqliteStatement columns = db.Prepare("PRAGMA table_info(items)"))
+                while (columns.Step()) hasContentHash |= columns.GetText(1) == "content_hash";
+            if (!hasContentHash) db.Execute("ALTER TABLE items ADD COLUMN content_hash TEXT; ALTER TABLE items ADD COLUMN phash INTEGER;");
+            db.Execute("CREATE INDEX IF NOT EXISTS items_content_hash ON items (collection, content_hash) WHERE content_hash IS NOT NULL");
             reader = SqliteDatabase.Open(path);
             store = new EmbeddedStore(db, reader, int8);
             store.Load(ct);
@@ -140,13 +146,16 @@ public sealed class EmbeddedStore : ICollectionStore
             InTransaction(() =>
             {
                 using SqliteStatement upsert = _db.Prepare("""
-                    INSERT INTO items (collection, id, vector, metadata, source) VALUES (?1, ?2, ?3, ?4, ?5)
-                    ON CONFLICT (collection, id) DO UPDATE SET vector = excluded.vector, metadata = excluded.metadata, source = excluded.source
+                    INSERT INTO items (collection, id, vector, metadata, source, content_hash, phash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                    ON CONFLICT (collection, id) DO UPDATE SET vector = excluded.vector, metadata = excluded.metadata, source = excluded.source,
+                        content_hash = excluded.content_hash, phash = excluded.phash
                     """);
                 foreach (CollectionItem item in items)
                 {
                     upsert.Bind(1, collection).Bind(2, item.Id).Bind(3, MemoryMarshal.AsBytes(item.Vector.AsSpan()))
-                        .Bind(4, item.Metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText() : null).Bind(5, item.Source);
+                        .Bind(4, item.Metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText() : null).Bind(5, item.Source).Bind(6, item.ContentHash);
+                    // SQLite integers are signed: the 64 hash bits are stored as they are, read back unchecked.
+                    if (item.PerceptualHash is ulong phash) upsert.Bind(7, unchecked((long)phash));
                     upsert.Step();
                     upsert.Reset();
                 }
@@ -193,6 +202,19 @@ public sealed class EmbeddedStore : ICollectionStore
         CheckLength(target, query.Vector, "the query vector");
         if (query.K < 1) throw new InvalidStoreRequestException($"k must be at least 1 (was {query.K}).");
         return Task.FromResult<IReadOnlyList<SearchHit>>(target.Search(query));
+    }
+
+    public Task<IReadOnlyList<string>> FindByContentHashAsync(string collection, string contentHash, CancellationToken ct = default)
+    {
+        Find(collection);
+        var ids = new List<string>();
+        lock (_readerLock)
+        {
+            using SqliteStatement select = _reader.Prepare("SELECT id FROM items WHERE collection = ?1 AND content_hash = ?2 ORDER BY id");
+            select.Bind(1, collection).Bind(2, contentHash);
+            while (select.Step()) ids.Add(select.GetText(0)!);
+        }
+        return Task.FromResult<IReadOnlyList<string>>(ids);
     }
 
     public async IAsyncEnumerable<CollectionItem> ReadAllAsync(string collection, [EnumeratorCancellation] CancellationToken ct = default)
@@ -254,7 +276,7 @@ public sealed class EmbeddedStore : ICollectionStore
         var items = new List<CollectionItem>();
         lock (_readerLock)
         {
-            using SqliteStatement select = _reader.Prepare($"SELECT id, vector, metadata, source FROM items WHERE collection = ?1 {clause}");
+            using SqliteStatement select = _reader.Prepare($"SELECT id, vector, metadata, source, content_hash, phash FROM items WHERE collection = ?1 {clause}");
             select.Bind(1, collection);
             if (id is not null) select.Bind(2, id);
             while (select.Step()) items.Add(ReadRow(select));
@@ -282,7 +304,9 @@ public sealed class EmbeddedStore : ICollectionStore
         row.GetText(0)!,
         MemoryMarshal.Cast<byte, float>(row.GetBlob(1)).ToArray(),
         row.IsNull(2) ? null : JsonDocument.Parse(row.GetText(2)!).RootElement.Clone(),
-        row.IsNull(3) ? null : row.GetText(3));
+        row.IsNull(3) ? null : row.GetText(3),
+        row.IsNull(4) ? null : row.GetText(4),
+        row.IsNull(5) ? null : unchecked((ulong)row.GetInt64(5)));
 
     private void Load(CancellationToken ct)
     {
@@ -293,7 +317,7 @@ public sealed class EmbeddedStore : ICollectionStore
                 DateTimeOffset.Parse(collections.GetText(3)!, CultureInfo.InvariantCulture), collections.GetText(4) ?? "");
             _collections[c.Name] = c;
         }
-        using SqliteStatement items = _db.Prepare("SELECT id, vector, metadata, source FROM items WHERE collection = ?1");
+        using SqliteStatement items = _db.Prepare("SELECT id, vector, metadata, source, content_hash, phash FROM items WHERE collection = ?1");
         foreach (MemoryCollection c in _collections.Values)
         {
             ct.ThrowIfCancellationRequested();

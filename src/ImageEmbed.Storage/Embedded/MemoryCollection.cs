@@ -27,6 +27,7 @@ internal sealed class MemoryCollection(string name, string model, int dimensions
     private readonly List<string> _ids = [];
     private readonly List<JsonElement?> _metadata = [];
     private readonly List<string?> _sources = [];
+    private readonly List<(string? ContentHash, ulong? PerceptualHash)> _fingerprints = [];
     private readonly List<float[]> _blocks = [];      // float layout: BlockRows x Dimensions
     private readonly List<sbyte[]> _codes = [];       // int8 layout: BlockRows x Dimensions
     private readonly List<float[]> _scales = [];      // int8 layout: value = code * scale, per row
@@ -68,10 +69,12 @@ internal sealed class MemoryCollection(string name, string model, int dimensions
                     _ids.Add(item.Id);
                     _metadata.Add(null);
                     _sources.Add(null);
+                    _fingerprints.Add(default);
                 }
                 Store(row, item.Vector);
                 _metadata[row] = item.Metadata;
                 _sources[row] = item.Source;
+                _fingerprints[row] = (item.ContentHash, item.PerceptualHash);
             }
         }
         finally
@@ -94,11 +97,13 @@ internal sealed class MemoryCollection(string name, string model, int dimensions
                 _ids[row] = _ids[last];
                 _metadata[row] = _metadata[last];
                 _sources[row] = _sources[last];
+                _fingerprints[row] = _fingerprints[last];
                 _rows[_ids[row]] = row;
             }
             _ids.RemoveAt(last);
             _metadata.RemoveAt(last);
             _sources.RemoveAt(last);
+            _fingerprints.RemoveAt(last);
             if (last % BlockRows == 0) RemoveLastBlock();
             return true;
         }
@@ -306,5 +311,5 @@ internal sealed class MemoryCollection(string name, string model, int dimensions
 
     private Span<float> Row(int row) => _blocks[row / BlockRows].AsSpan(row % BlockRows * Dimensions, Dimensions);
 
-    private CollectionItem ItemAt(int row) => new(_ids[row], Row(row).ToArray(), _metadata[row], _sources[row]);
+    private CollectionItem ItemAt(int row) => new(_ids[row], Row(row).ToArray(), _metadata[row], _sources[row], _fingerprints[row].ContentHash, _fingerprints[row].PerceptualHash);
 }

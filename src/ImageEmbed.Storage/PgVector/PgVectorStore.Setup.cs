@@ -47,6 +47,7 @@ public sealed partial class PgVectorStore
                     {
                         await setup.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                         version = await ReadExtensionVersionAsync(conn, tx, ct).ConfigureAwait(false);
+                        await AddFingerprintColumnsAsync(conn, tx, ct).ConfigureAwait(false);
                     }
                     catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.FeatureNotSupported or PostgresErrorCodes.UndefinedFile
                                                       or PostgresErrorCodes.InsufficientPrivilege)
@@ -65,6 +66,44 @@ public sealed partial class PgVectorStore
         {
             _schemaLock.Release();
         }
+    }
+
+    /// <summary>
+    /// Items tables made before content fingerprints existed gain <c>content_hash</c> and <c>phash</c> (null:
+    /// not made from an image) and the hash index. Only tables that lack the column are altered, so a
+    /// node starting beside busy ones takes no table lock once every table is current.
+    /// </summary>
+    private static async Task AddFingerprintColumnsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
+    {
+        var stale = new List<string>();
+        await using (var find = new NpgsqlCommand(
+            $"""
+            SELECT c.name FROM {CatalogTable} c
+            WHERE NOT EXISTS (SELECT 1 FROM information_schema.columns k
+                              WHERE k.table_schema = current_schema() AND k.table_name = $1 || left(encode(sha256(convert_to(c.name, 'UTF8')), 'hex'), 32)
+                                AND k.column_name = 'content_hash')
+            """, conn, tx))
+        {
+            find.Parameters.Add(new() { Value = "ie_items_" });
+            NpgsqlDataReader reader = await find.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+                while (await reader.ReadAsync(ct).ConfigureAwait(false)) stale.Add(reader.GetString(0));
+        }
+        if (stale.Count == 0) return;
+        await using var alter = new NpgsqlBatch(conn, tx);
+        foreach (string name in stale)
+        {
+            string table = PgVectorText.TableName(name);
+            alter.BatchCommands.Add(new NpgsqlBatchCommand($"ALTER TABLE IF EXISTS {table} ADD COLUMN IF NOT EXISTS content_hash text, ADD COLUMN IF NOT EXISTS phash bigint"));
+        }
+        await alter.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        await using var index = new NpgsqlBatch(conn, tx);
+        foreach (string name in stale)
+        {
+            string table = PgVectorText.TableName(name);
+            index.BatchCommands.Add(new NpgsqlBatchCommand($"DO $$ BEGIN IF to_regclass('{table}') IS NOT NULL THEN EXECUTE '{ContentHashIndexSql(table)}'; END IF; END $$"));
+        }
+        await index.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
     private static async Task<string> ReadExtensionVersionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)

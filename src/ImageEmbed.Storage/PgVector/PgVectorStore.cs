@@ -154,13 +154,17 @@ public sealed partial class PgVectorStore : ICollectionStore
     private static IEnumerable<string> CreateItemsTableSql(string table, int dimensions)
     {
         // COLLATE "C": id order is byte order (ReadAllAsync, keyset paging), whatever the database's locale.
-        yield return $"CREATE TABLE {table} (id text COLLATE \"C\" PRIMARY KEY, embedding vector({dimensions}) NOT NULL, metadata jsonb, source text)";
+        yield return $"CREATE TABLE {table} (id text COLLATE \"C\" PRIMARY KEY, embedding vector({dimensions}) NOT NULL, metadata jsonb, source text, content_hash text, phash bigint)";
+        yield return ContentHashIndexSql(table);
         if (dimensions <= MaxIndexedDimensions)
             yield return $"CREATE INDEX {table}_hnsw ON {table} USING hnsw (embedding vector_cosine_ops)";
         // Lets the planner answer a selective metadata filter exactly (bitmap scan, then sort) instead of
         // post-filtering the HNSW candidates.
         yield return $"CREATE INDEX {table}_metadata ON {table} USING gin (metadata jsonb_path_ops)";
     }
+
+    private static string ContentHashIndexSql(string table) =>
+        $"CREATE INDEX IF NOT EXISTS {table}_content_hash ON {table} (content_hash) WHERE content_hash IS NOT NULL";
 
     public async Task<CollectionInfo?> GetCollectionAsync(string name, CancellationToken ct = default)
     {
@@ -279,7 +283,7 @@ public sealed partial class PgVectorStore : ICollectionStore
         ArgumentNullException.ThrowIfNull(items);
         // Everything that needs no database is checked first; the last item of a repeated id wins, and
         // rows are written in id order so two overlapping batches lock them in the same order.
-        var byId = new Dictionary<string, (string Vector, string? Metadata, string? Source, int Length)>(items.Count, StringComparer.Ordinal);
+        var byId = new Dictionary<string, (string Vector, string? Metadata, string? Source, int Length, string? ContentHash, long? Phash)>(items.Count, StringComparer.Ordinal);
         foreach (CollectionItem item in items)
         {
             ArgumentNullException.ThrowIfNull(item);
@@ -287,7 +291,11 @@ public sealed partial class PgVectorStore : ICollectionStore
             CheckVector(item.Vector, $"Item '{item.Id}'");
             if (item.Source is not null && item.Source.Contains('\0', StringComparison.Ordinal))
                 throw new InvalidStoreRequestException($"Item '{item.Id}' has a source with a NUL character.");
-            byId[item.Id] = (PgVectorText.Format(item.Vector), MetadataText(item), item.Source, item.Vector.Length);
+            if (item.ContentHash is not null && item.ContentHash.Contains('\0', StringComparison.Ordinal))
+                throw new InvalidStoreRequestException($"Item '{item.Id}' has a content hash with a NUL character.");
+            // bigint is signed: the 64 hash bits are stored as they are, read back unchecked.
+            byId[item.Id] = (PgVectorText.Format(item.Vector), MetadataText(item), item.Source, item.Vector.Length, item.ContentHash,
+                item.PerceptualHash is ulong phash ? unchecked((long)phash) : null);
         }
         string[] ids = byId.Keys.Order(StringComparer.Ordinal).ToArray();
 
@@ -313,15 +321,18 @@ public sealed partial class PgVectorStore : ICollectionStore
                     string[] chunk = ids[start..Math.Min(ids.Length, start + UpsertChunk)];
                     await using var upsert = new NpgsqlCommand(
                         $"""
-                        INSERT INTO {table} (id, embedding, metadata, source)
-                        SELECT u.id, u.embedding::vector, u.metadata::jsonb, u.source
-                        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(id, embedding, metadata, source)
-                        ON CONFLICT (id) DO UPDATE SET embedding = excluded.embedding, metadata = excluded.metadata, source = excluded.source
+                        INSERT INTO {table} (id, embedding, metadata, source, content_hash, phash)
+                        SELECT u.id, u.embedding::vector, u.metadata::jsonb, u.source, u.content_hash, u.phash
+                        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS u(id, embedding, metadata, source, content_hash, phash)
+                        ON CONFLICT (id) DO UPDATE SET embedding = excluded.embedding, metadata = excluded.metadata, source = excluded.source,
+                            content_hash = excluded.content_hash, phash = excluded.phash
                         """, conn, tx);
                     upsert.Parameters.Add(new() { Value = chunk });
                     upsert.Parameters.Add(new() { Value = chunk.Select(id => byId[id].Vector).ToArray() });
                     upsert.Parameters.Add(new() { Value = chunk.Select(id => byId[id].Metadata).ToArray() });
                     upsert.Parameters.Add(new() { Value = chunk.Select(id => byId[id].Source).ToArray() });
+                    upsert.Parameters.Add(new() { Value = chunk.Select(id => byId[id].ContentHash).ToArray() });
+                    upsert.Parameters.Add(new() { Value = chunk.Select(id => byId[id].Phash).ToArray() });
                     await upsert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                 }
                 await tx.CommitAsync(ct).ConfigureAwait(false);
@@ -354,7 +365,7 @@ public sealed partial class PgVectorStore : ICollectionStore
                 return await ReadDimensionsAsync(conn, null, collection, "", ct).ConfigureAwait(false) is null
                     ? throw new CollectionNotFoundException(collection) : null;
 
-            await using var get = new NpgsqlCommand($"SELECT id, embedding::text, metadata::text, source FROM {table} WHERE id = $1", conn);
+            await using var get = new NpgsqlCommand($"SELECT id, embedding::text, metadata::text, source, content_hash, phash FROM {table} WHERE id = $1", conn);
             get.Parameters.Add(new() { Value = id });
             try
             {
@@ -529,8 +540,8 @@ public sealed partial class PgVectorStore : ICollectionStore
             await using (conn.ConfigureAwait(false))
             {
                 await using var read = new NpgsqlCommand(after is null
-                    ? $"SELECT id, embedding::text, metadata::text, source FROM {table} ORDER BY id LIMIT {ReadAllPage}"
-                    : $"SELECT id, embedding::text, metadata::text, source FROM {table} WHERE id > $1 ORDER BY id LIMIT {ReadAllPage}", conn);
+                    ? $"SELECT id, embedding::text, metadata::text, source, content_hash, phash FROM {table} ORDER BY id LIMIT {ReadAllPage}"
+                    : $"SELECT id, embedding::text, metadata::text, source, content_hash, phash FROM {table} WHERE id > $1 ORDER BY id LIMIT {ReadAllPage}", conn);
                 if (after is not null) read.Parameters.Add(new() { Value = after });
                 try
                 {
@@ -550,6 +561,33 @@ public sealed partial class PgVectorStore : ICollectionStore
             if (page.Count < ReadAllPage) yield break;
             after = page[^1].Id;
         }
+    }
+
+    public async Task<IReadOnlyList<string>> FindByContentHashAsync(string collection, string contentHash, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(contentHash);
+        if (!CouldExist(collection)) throw new CollectionNotFoundException(collection);
+        await EnsureSchemaAsync(ct).ConfigureAwait(false);
+        string table = PgVectorText.TableName(collection);
+        var ids = new List<string>();
+        if (contentHash.Contains('\0', StringComparison.Ordinal)) return ids; // never stored
+        NpgsqlConnection conn = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using (conn.ConfigureAwait(false))
+        {
+            await using var find = new NpgsqlCommand($"SELECT id FROM {table} WHERE content_hash = $1 ORDER BY id", conn);
+            find.Parameters.Add(new() { Value = contentHash });
+            try
+            {
+                NpgsqlDataReader reader = await find.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                    while (await reader.ReadAsync(ct).ConfigureAwait(false)) ids.Add(reader.GetString(0));
+            }
+            catch (PostgresException e) when (IsMissingTable(e, table))
+            {
+                throw new CollectionNotFoundException(collection);
+            }
+        }
+        return ids;
     }
 
     public async ValueTask DisposeAsync()
@@ -603,7 +641,8 @@ public sealed partial class PgVectorStore : ICollectionStore
     }
 
     private static CollectionItem ReadItem(NpgsqlDataReader reader) =>
-        new(reader.GetString(0), PgVectorText.Parse(reader.GetString(1)), ReadMetadata(reader, 2), reader.IsDBNull(3) ? null : reader.GetString(3));
+        new(reader.GetString(0), PgVectorText.Parse(reader.GetString(1)), ReadMetadata(reader, 2), reader.IsDBNull(3) ? null : reader.GetString(3),
+            reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : unchecked((ulong)reader.GetInt64(5)));
 
     private static JsonElement? ReadMetadata(NpgsqlDataReader reader, int ordinal)
     {

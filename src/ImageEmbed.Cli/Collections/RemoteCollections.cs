@@ -1,0 +1,187 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ImageEmbed.Cli.Indexing;
+using ImageEmbed.Storage;
+
+namespace ImageEmbed.Cli.Collections;
+
+/// <summary>
+/// Collections on a running ImageEmbed server (<c>--server URL</c>), through its HTTP API: images go up as
+/// data URIs in upsert batches and the server embeds them (with its own model, cache and batching).
+/// A 429 or 503 is retried after the server's Retry-After, up to five times.
+/// </summary>
+internal sealed class RemoteCollections : ICollectionAccess
+{
+    private readonly HttpClient _http;
+
+    public RemoteCollections(string server, string? apiKey)
+    {
+        if (!Uri.TryCreate(server.TrimEnd('/') + "/", UriKind.Absolute, out Uri? address) || address.Scheme is not ("http" or "https"))
+            throw new Infrastructure.UsageException($"--server must be an http(s) URL such as http://127.0.0.1:8080 (was '{server}').");
+        _http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(5) };
+        if (!string.IsNullOrEmpty(apiKey)) _http.DefaultRequestHeaders.Add("x-api-key", apiKey);
+        Where = address.ToString();
+    }
+
+    public string Where { get; }
+
+    /// <summary>
+    /// The server accepts bodies of 1 MiB + 4/3 of its image byte limit: batches of at most 768 KiB of images
+    /// (1 MiB as base64), or one image alone, always fit, whatever that limit is. Connections break, rather
+    /// than answer 413, when a body is refused while it is still being sent.
+    /// </summary>
+    public long MaxBatchBytes => 768 * 1024;
+
+    public async Task<CollectionInfo> EnsureAsync(string name, string? model, CancellationToken ct)
+    {
+        CollectionNames.Validate(name);
+        using HttpResponseMessage existing = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, Path(name)), ct).ConfigureAwait(false);
+        if (existing.StatusCode == HttpStatusCode.OK)
+        {
+            CollectionInfo info = await ReadInfoAsync(existing, ct).ConfigureAwait(false);
+            if (model is null) return info;
+        }
+        else if (existing.StatusCode != HttpStatusCode.NotFound) throw await ErrorAsync(existing, ct).ConfigureAwait(false);
+        // PUT is idempotent and answers 409 naming both models when the collection is another model's.
+        using HttpResponseMessage created = await SendAsync(() => new HttpRequestMessage(HttpMethod.Put, Path(name)) { Content = JsonContent.Create(new { model = model ?? "default" }) }, ct).ConfigureAwait(false);
+        return created.IsSuccessStatusCode ? await ReadInfoAsync(created, ct).ConfigureAwait(false) : throw await ErrorAsync(created, ct).ConfigureAwait(false);
+    }
+
+    public async Task<CollectionInfo> GetAsync(string name, CancellationToken ct)
+    {
+        using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, Path(name)), ct).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound) throw new CollectionNotFoundException(name);
+        return response.IsSuccessStatusCode ? await ReadInfoAsync(response, ct).ConfigureAwait(false) : throw await ErrorAsync(response, ct).ConfigureAwait(false);
+    }
+
+    public async Task<string?> ContentHashAsync(string collection, string id, CancellationToken ct)
+    {
+        using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, Path(collection) + "/items/" + Uri.EscapeDataString(id)), ct).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, ct).ConfigureAwait(false);
+        JsonElement item = await response.Content.ReadFromJsonAsync<JsonElement>(ct).ConfigureAwait(false);
+        return item.TryGetProperty("content_hash", out JsonElement h) && h.ValueKind == JsonValueKind.String ? h.GetString() : null;
+    }
+
+    public Task<PendingItem> PrepareAsync(CollectionInfo collection, InputImage image, CancellationToken ct)
+    {
+        // The format in the data URI is only a label: the server sniffs the bytes.
+        var item = new JsonObject
+        {
+            ["id"] = image.Id,
+            ["image"] = "data:image/jpeg;base64," + Convert.ToBase64String(image.Bytes.Span),
+            ["source"] = image.Source,
+            ["metadata"] = image.Metadata is { } m ? JsonNode.Parse(m.GetRawText()) : null,
+        };
+        return Task.FromResult(new PendingItem(image.Id, image.Source, item));
+    }
+
+    public async Task<IReadOnlyList<IndexFailure>> CommitAsync(CollectionInfo collection, IReadOnlyList<PendingItem> items, CancellationToken ct)
+    {
+        var body = new JsonObject { ["items"] = new JsonArray(items.Select(i => (JsonNode)((JsonObject)i.Payload).DeepClone()).ToArray()) };
+        string json = body.ToJsonString();
+        using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, Path(collection.Name) + "/items") { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") }, ct).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.RequestEntityTooLarge)
+        {
+            // The server's body limit follows its IMAGEEMBED_MAX_BYTES: send smaller batches; one image alone over it is that item's failure.
+            if (items.Count == 1) return [new IndexFailure(items[0].Source, (await ErrorAsync(response, ct).ConfigureAwait(false)).Message)];
+            int half = items.Count / 2;
+            return [.. await CommitAsync(collection, items.Take(half).ToList(), ct).ConfigureAwait(false), .. await CommitAsync(collection, items.Skip(half).ToList(), ct).ConfigureAwait(false)];
+        }
+        if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, ct).ConfigureAwait(false);
+        JsonElement result = await response.Content.ReadFromJsonAsync<JsonElement>(ct).ConfigureAwait(false);
+        var failures = new List<IndexFailure>();
+        int index = 0;
+        foreach (JsonElement r in result.GetProperty("results").EnumerateArray())
+        {
+            if (r.GetProperty("status").GetString() != "ok")
+                failures.Add(new IndexFailure(items[index].Source, r.GetProperty("error").GetProperty("message").GetString() ?? "failed"));
+            index++;
+        }
+        return failures;
+    }
+
+    public async Task<IReadOnlyList<SearchHit>> SearchAsync(CollectionInfo collection, SearchRequest request, CancellationToken ct)
+    {
+        var body = new JsonObject { ["k"] = request.K };
+        if (request.Text is not null) body["text"] = request.Text;
+        else if (request.Id is not null) body["id"] = request.Id;
+        else body["image"] = "data:image/jpeg;base64," + Convert.ToBase64String(request.Image!.Value.Span);
+        string json = body.ToJsonString();
+        using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, Path(collection.Name) + "/search") { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") }, ct).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, ct).ConfigureAwait(false);
+        JsonElement result = await response.Content.ReadFromJsonAsync<JsonElement>(ct).ConfigureAwait(false);
+        return result.GetProperty("results").EnumerateArray().Select(h => new SearchHit(
+            h.GetProperty("id").GetString()!,
+            h.GetProperty("score").GetSingle(),
+            h.TryGetProperty("metadata", out JsonElement m) && m.ValueKind == JsonValueKind.Object ? m.Clone() : null,
+            h.TryGetProperty("source", out JsonElement s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null)).ToList();
+    }
+
+    /// <summary>Sends a POST of <paramref name="json"/> and returns the parsed answer; any error status throws.</summary>
+    public async Task<JsonElement> PostJsonAsync(string path, string json, CancellationToken ct)
+    {
+        using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") }, ct).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, ct).ConfigureAwait(false);
+        return await response.Content.ReadFromJsonAsync<JsonElement>(ct).ConfigureAwait(false);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private static string Path(string collection) => "v1/collections/" + Uri.EscapeDataString(collection);
+
+    private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> request, CancellationToken ct)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            HttpResponseMessage response;
+            try
+            {
+                using HttpRequestMessage message = request();
+                response = await _http.SendAsync(message, ct).ConfigureAwait(false);
+            }
+            catch (HttpRequestException e)
+            {
+                throw new RemoteException($"Cannot reach the server at {Where}: {e.Message}");
+            }
+            if (attempt >= 5 || response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)) return response;
+            TimeSpan wait = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(attempt);
+            response.Dispose();
+            await Task.Delay(wait < TimeSpan.FromSeconds(30) ? wait : TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<CollectionInfo> ReadInfoAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        JsonElement c = await response.Content.ReadFromJsonAsync<JsonElement>(ct).ConfigureAwait(false);
+        return new CollectionInfo(c.GetProperty("name").GetString()!, c.GetProperty("model").GetString()!, c.GetProperty("dimensions").GetInt32(),
+            c.GetProperty("count").GetInt64(), c.GetProperty("created").GetDateTimeOffset(),
+            c.TryGetProperty("embedding_space", out JsonElement s) ? s.GetString() ?? "" : "");
+    }
+
+    private async Task<RemoteException> ErrorAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        string text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+        string message = text;
+        try
+        {
+            using JsonDocument doc = JsonDocument.Parse(text);
+            JsonElement error = doc.RootElement.GetProperty("error");
+            message = doc.RootElement.TryGetProperty("message", out JsonElement m) ? m.GetString() ?? text
+                : error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out JsonElement em) ? em.GetString() ?? text : text;
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+        }
+        return new RemoteException($"The server at {Where} answered {(int)response.StatusCode}: {message}");
+    }
+}
+
+/// <summary>The server refused a request or could not be reached; the message says which and why.</summary>
+internal sealed class RemoteException(string message) : Exception(message);

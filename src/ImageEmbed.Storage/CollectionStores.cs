@@ -1,0 +1,19 @@
+using ImageEmbed.Storage.Embedded;
+using ImageEmbed.Storage.PgVector;
+
+namespace ImageEmbed.Storage;
+
+/// <summary>Opens the store that the <c>IMAGEEMBED_STORE</c> setting names; one rule for the service and the CLI.</summary>
+public static class CollectionStores
+{
+    /// <param name="setting">Empty or <c>embedded</c>, <c>embedded-int8</c>, or a PostgreSQL connection string / URL.</param>
+    /// <param name="dataDirectory">Where the embedded store keeps <c>collections.db</c>.</param>
+    public static async Task<ICollectionStore> OpenAsync(string? setting, string dataDirectory, CancellationToken ct = default)
+    {
+        if (string.IsNullOrWhiteSpace(setting) || setting == "embedded")
+            return await EmbeddedStore.OpenAsync(dataDirectory, ct: ct).ConfigureAwait(false);
+        if (setting == "embedded-int8")
+            return await EmbeddedStore.OpenAsync(dataDirectory, int8: true, ct).ConfigureAwait(false);
+        return await PgVectorStore.OpenAsync(setting, ct).ConfigureAwait(false);
+    }
+}
