@@ -151,7 +151,9 @@ public sealed class WebUiTests(BrowserFixture fixture) : IClassFixture<BrowserFi
         IReadOnlyList<string> ids = await group.Locator(".tile").EvaluateAllAsync<string[]>("nodes => nodes.map(n => n.dataset.id)");
         Assert.Equal(new[] { Path.GetFileName(copy), Path.GetFileName(source) }.Order(StringComparer.Ordinal), ids);
 
-        JsonElement api = await PostJsonAsync($"/v1/collections/{name}/duplicates", new { threshold = 0.95 });
+        // Until the slider moves, the model's calibrated default threshold applies and is shown.
+        JsonElement api = await PostJsonAsync($"/v1/collections/{name}/duplicates", new { });
+        await Expect(page.Locator("#dup-threshold-value")).ToHaveTextAsync(api.GetProperty("threshold").GetSingle().ToString("F2", CultureInfo.InvariantCulture));
         float score = api.GetProperty("groups")[0].GetProperty("pairs")[0].GetProperty("score").GetSingle();
         await Expect(group.Locator(".pairs .score")).ToHaveTextAsync(score.ToString("F3", CultureInfo.InvariantCulture));
         await Screenshots.SaveAsync(page, "duplicates");

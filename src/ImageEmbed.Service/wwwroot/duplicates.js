@@ -5,10 +5,13 @@ import { currentCollection } from './state.js';
 import { itemTile } from './search.js';
 
 let timer = 0;
+// Until the slider is moved, the service's calibrated default for the collection's model applies.
+let chosen = false;
 
 export function initDuplicates() {
   const slider = $('#dup-threshold');
   slider.addEventListener('input', () => {
+    chosen = true;
     $('#dup-threshold-value').textContent = Number(slider.value).toFixed(2);
     clearTimeout(timer);
     timer = setTimeout(showDuplicates, 250);
@@ -20,10 +23,14 @@ export async function showDuplicates() {
   const groups = $('#dup-groups');
   const summary = $('#dup-summary');
   if (!collection) { summary.textContent = ''; groups.replaceChildren(errorBox('Create a collection and upload images first (Collections).')); return; }
-  const threshold = Number($('#dup-threshold').value);
   summary.textContent = 'Looking for duplicates…';
   try {
-    const result = await api(collectionPath(collection, 'duplicates'), { method: 'POST', json: { threshold } });
+    const result = await api(collectionPath(collection, 'duplicates'), { method: 'POST', json: chosen ? { threshold: Number($('#dup-threshold').value) } : {} });
+    const threshold = result.threshold;
+    if (!chosen) {
+      $('#dup-threshold').value = threshold;
+      $('#dup-threshold-value').textContent = threshold.toFixed(2);
+    }
     summary.textContent = result.groups.length
       ? `${result.groups.length} group${result.groups.length > 1 ? 's' : ''} at similarity ≥ ${threshold.toFixed(2)}.`
       : `No duplicates at similarity ≥ ${threshold.toFixed(2)}. Lower the threshold to see near matches.`;
