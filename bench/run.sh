@@ -21,3 +21,8 @@ done
 curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$data/serve.log" >&2; echo "bench: the service did not become ready" >&2; exit 1; }
 
 "$root/imageembed" bench --images "$images" --server "http://127.0.0.1:$port" --key "$key" "$@"
+# The service's peak resident memory (kB), for the tables of bench/run-all.sh.
+if [[ -n "${BENCH_SERVICE_PEAK:-}" ]]; then
+  # The launcher execs dotnet, so $server is the service process itself.
+  awk '/VmHWM/ { print $2 }' "/proc/$server/status" > "$BENCH_SERVICE_PEAK" || true
+fi

@@ -101,7 +101,7 @@ public sealed class EmbeddingEngine : IAsyncDisposable
     private LoadedModel Open(string name)
     {
         InstalledModel installed = Registry.Find(name);
-        var settings = new OrtSessionSettings { IntraOpThreads = _options.IntraOpThreads };
+        OrtSessionSettings settings = _options.SessionSettings();
         var encoder = new ImageEncoder(installed, settings, _options.VerifyChecksums);
         TextEncoder? text = null;
         try
@@ -113,7 +113,7 @@ public sealed class EmbeddingEngine : IAsyncDisposable
             encoder.Dispose();
             throw;
         }
-        var batcher = new MicroBatcher(encoder, _options.MaxBatchSize, TimeSpan.FromMilliseconds(_options.MaxBatchDelayMs), _options.QueueCapacity);
+        var batcher = new MicroBatcher(encoder, _options.EffectiveMaxBatchSize, TimeSpan.FromMilliseconds(_options.MaxBatchDelayMs), _options.QueueCapacity);
         return new LoadedModel(encoder, batcher, text, EmbeddingSpace.Compute(installed));
     }
 }

@@ -23,8 +23,25 @@ public sealed class ModelsOptions
     /// <summary>Threads ONNX Runtime may use inside one batch. 0 = one per core.</summary>
     public int IntraOpThreads { get; set; }
 
-    /// <summary>Most images run through the model at once. Defaults to 8 (see docs/BENCHMARKS.md).</summary>
-    public int MaxBatchSize { get; set; } = 8;
+    /// <summary>
+    /// Let ONNX Runtime's threads spin between operators instead of sleeping (<c>IMAGEEMBED_INTRA_OP_SPINNING</c>).
+    /// Defaults to false: on a machine where decoding, HTTP and inference share the cores, spinning threads take
+    /// the CPU the other stages need (measured in docs/BENCHMARKS.md). Turn on only for inference-only hosts.
+    /// </summary>
+    public bool IntraOpSpinning { get; set; }
+
+    /// <summary>The ONNX Runtime session settings these options stand for.</summary>
+    public ImageEmbed.Native.Onnx.OrtSessionSettings SessionSettings() => new() { IntraOpThreads = IntraOpThreads, AllowSpinning = IntraOpSpinning };
+
+    /// <summary>
+    /// Most images run through the model at once. 0 (the default) = automatic: 1 on up to 4 cores, where
+    /// ONNX Runtime already spreads one image over every core and batches only add latency and cache misses
+    /// (mobilenet-v2-140 on 2 cores: 1.6x the end-to-end throughput of batches of 8), else 8 (docs/BENCHMARKS.md).
+    /// </summary>
+    public int MaxBatchSize { get; set; }
+
+    /// <summary><see cref="MaxBatchSize"/> with 0 resolved for this machine's core count.</summary>
+    public int EffectiveMaxBatchSize => MaxBatchSize > 0 ? MaxBatchSize : Environment.ProcessorCount <= 4 ? 1 : 8;
 
     /// <summary>
     /// Longest wait, in milliseconds, for more images to fill a batch once one is waiting. Defaults to 0:
@@ -55,7 +72,7 @@ public sealed class ModelsOptions
     /// Images a bulk caller (the CLI's embed and bench) keeps in flight: more than cores, because decoding
     /// is bounded inside the engine and the surplus keeps batches full while earlier images run.
     /// </summary>
-    public int BulkConcurrency => 2 * MaxBatchSize + Environment.ProcessorCount;
+    public int BulkConcurrency => 2 * EffectiveMaxBatchSize + Environment.ProcessorCount;
 
     /// <summary>Problems with these settings, each naming the key and value; empty when valid.</summary>
     public IEnumerable<string> Validate()
@@ -65,7 +82,7 @@ public sealed class ModelsOptions
             if (pair.Split('=') is not [{ Length: > 0 }, { Length: > 0 }])
                 yield return $"Models:Aliases entries must be NAME=TARGET (was '{pair}').";
         if (IntraOpThreads < 0) yield return $"Models:IntraOpThreads must be 0 (one per core) or more (was {IntraOpThreads}).";
-        if (MaxBatchSize is < 1 or > 1024) yield return $"Models:MaxBatchSize must be within 1..1024 (was {MaxBatchSize}).";
+        if (MaxBatchSize is < 0 or > 1024) yield return $"Models:MaxBatchSize must be 0 (automatic) or within 1..1024 (was {MaxBatchSize}).";
         if (MaxBatchDelayMs is < 0 or > 1000) yield return $"Models:MaxBatchDelayMs must be within 0..1000 (was {MaxBatchDelayMs}).";
         if (QueueCapacity < 1) yield return $"Models:QueueCapacity must be at least 1 (was {QueueCapacity}).";
     }

@@ -98,8 +98,8 @@ public sealed class ModelRegistryTests : IDisposable
     [Fact]
     public void Options_Invalid_AreRejectedNamingKeyAndValue()
     {
-        var e = Assert.Throws<ArgumentException>(() => new EmbeddingEngine(new ModelsOptions { Directory = _dir, MaxBatchSize = 0 }, new ImagingOptions { MaxPixels = -1 }));
-        Assert.Contains("Models:MaxBatchSize must be within 1..1024 (was 0)", e.Message, StringComparison.Ordinal);
+        var e = Assert.Throws<ArgumentException>(() => new EmbeddingEngine(new ModelsOptions { Directory = _dir, MaxBatchSize = -1 }, new ImagingOptions { MaxPixels = -1 }));
+        Assert.Contains("Models:MaxBatchSize must be 0 (automatic) or within 1..1024 (was -1)", e.Message, StringComparison.Ordinal);
         Assert.Contains("Imaging:MaxPixels must be positive (was -1)", e.Message, StringComparison.Ordinal);
     }
 }

@@ -98,6 +98,25 @@ public sealed class OrtSessionTests
             session.Run([OrtInput.Float("input", new float[224 * 224 * 3], 1, 224, 224, 3)], EmbeddingOutput, cts.Token));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Create_SpinningOnOrOff_GivesTheSameEmbedding(bool spinning)
+    {
+        // The setting goes through AddSessionConfigEntry, read from the OrtApi table by position (130): a
+        // wrong slot would call another function and fail or crash here rather than in production.
+        float[] data = new float[224 * 224 * 3];
+        for (int i = 0; i < data.Length; i++) data[i] = (i % 251) / 251f;
+        using var reference = new OrtSession(TestPaths.MobileNetOnnx, new OrtSessionSettings { IntraOpThreads = 1 });
+        using var session = new OrtSession(TestPaths.MobileNetOnnx, new OrtSessionSettings { AllowSpinning = spinning });
+        using OrtOutputs expected = reference.Run([OrtInput.Float("input", data, 1, 224, 224, 3)], EmbeddingOutput);
+        using OrtOutputs actual = session.Run([OrtInput.Float("input", data, 1, 224, 224, 3)], EmbeddingOutput);
+
+        float[] a = expected[0].AsFloats().ToArray(), b = actual[0].AsFloats().ToArray();
+        Assert.Equal(a.Length, b.Length);
+        for (int i = 0; i < a.Length; i++) Assert.Equal(a[i], b[i], 4);
+    }
+
     [Fact]
     public void Run_ThreeThousandInferences_MemoryStaysFlat()
     {

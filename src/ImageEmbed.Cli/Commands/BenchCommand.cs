@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using ImageEmbed.Cli.Infrastructure;
 using ImageEmbed.Imaging.Preprocess;
 using ImageEmbed.Models;
@@ -27,14 +28,16 @@ internal static class BenchCommand
     private static readonly OptionSpec Int8 = new("int8", null, null, "With --store: the int8 layout, with recall@10 against an exact search.");
     private static readonly OptionSpec MapOption = new("map", null, null, "Benchmark the collection map (PCA + k-means) instead, on clustered random vectors (--vectors, --dims; default 1000,10000).");
     private static readonly OptionSpec Concurrency = new("concurrency", "c", "LIST", "Concurrent HTTP clients for the --server rows, comma-separated (default 1,8,32).");
+    private static readonly OptionSpec Json = new("json", null, "FILE", "Also write the rows as JSON (images/s, p50/p99 ms) for bench/report.mjs.");
+    private static readonly OptionSpec MakeVit = new("make-vit", null, "DIR", "Write a ViT-B/32-shaped CLIP vision tower with random weights into DIR/clip-vit-b32-random (HF layout + manifest) and exit.");
 
     public static readonly CommandSpec Spec = new(
         "bench",
         "Measure decode+preprocess, bare ONNX Runtime inference, engine inference and end-to-end embedding, and print a Markdown report.",
-        "bench --images DIR [--model NAME] [--seconds N] [--batch-sizes 1,8,32] [--server URL [--key KEY] [--concurrency 1,8,32]] | bench --store [--int8] [--vectors 100000,1000000] [--dims 512,1792] | bench --map [--vectors 1000,10000] [--dims 512,1792]",
-        [Model, Images, Seconds, Batches, Server, Key, Concurrency, Store, Vectors, Dims, Int8, MapOption],
+        "bench --images DIR [--model NAME] [--seconds N] [--batch-sizes 1,8,32] [--server URL [--key KEY] [--concurrency 1,8,32]] [--json FILE] | bench --make-vit DIR | bench --store [--int8] [--vectors 100000,1000000] [--dims 512,1792] | bench --map [--vectors 1000,10000] [--dims 512,1792]",
+        [Model, Images, Seconds, Batches, Server, Key, Concurrency, Json, MakeVit, Store, Vectors, Dims, Int8, MapOption],
         """
-        Rows: decode+preprocess per image (one thread, the sample images and a 24-megapixel JPEG made
+        Rows: decode+preprocess per image (one thread, the sample images and a 12-megapixel JPEG made
         from one of them); inference images/s for each batch size, first with the bare ONNX Runtime
         session on ready-made tensors (the ceiling), then through the engine's encoder (adds the copy
         and L2 normalization); end-to-end images/s of the 'embed' pipeline (read, decode in parallel,
@@ -49,22 +52,28 @@ internal static class BenchCommand
 
     public static async Task<int> RunAsync(ParsedArgs args, CancellationToken ct)
     {
+        if (args.Get("make-vit") is string vitDir)
+        {
+            Console.Error.WriteLine($"bench: writing {VitBenchModel.Name} (about 350 MB) into {vitDir}");
+            Console.WriteLine(VitBenchModel.Write(vitDir));
+            return 0;
+        }
         if (args.Has("store"))
         {
             int[] sizes = (args.Get("vectors") ?? "100000,1000000").Split(',').Select(s => int.TryParse(s, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : throw new UsageException($"Bad size '{s}'.")).ToArray();
-            List<string> rows = await StoreBench.RunAsync(sizes, ParseList(args.Get("dims") ?? "512,1792", "dimension", max: 8192), queries: 50, args.Has("int8"), ct);
+            List<string> storeRows = await StoreBench.RunAsync(sizes, ParseList(args.Get("dims") ?? "512,1792", "dimension", max: 8192), queries: 50, args.Has("int8"), ct);
             Console.WriteLine($"Embedded store, {Environment.ProcessorCount} cores, exact search ({(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "AVX-512" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "AVX2" : "SSE")}).");
             Console.WriteLine();
-            Console.WriteLine(string.Join(Environment.NewLine, rows));
+            Console.WriteLine(string.Join(Environment.NewLine, storeRows));
             return 0;
         }
         if (args.Has("map"))
         {
             int[] sizes = (args.Get("vectors") ?? "1000,10000").Split(',').Select(s => int.TryParse(s, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : throw new UsageException($"Bad size '{s}'.")).ToArray();
-            List<string> rows = MapBench.Run(sizes, ParseList(args.Get("dims") ?? "512,1792", "dimension", max: 8192));
+            List<string> mapRows = MapBench.Run(sizes, ParseList(args.Get("dims") ?? "512,1792", "dimension", max: 8192));
             Console.WriteLine($"Collection map, {Environment.ProcessorCount} cores, one request (single-threaded).");
             Console.WriteLine();
-            Console.WriteLine(string.Join(Environment.NewLine, rows));
+            Console.WriteLine(string.Join(Environment.NewLine, mapRows));
             return 0;
         }
         string dir = args.Get("images") ?? throw new UsageException("Give a folder of sample images with --images DIR.");
@@ -75,7 +84,10 @@ internal static class BenchCommand
         int[] concurrencies = ParseList(args.Get("concurrency") ?? "1,8,32", "concurrency");
 
         ModelsOptions models = Settings.Models();
-        models.MaxBatchSize = Math.Max(models.MaxBatchSize, batchSizes.Max());
+        // The inference rows need room for the largest batch; the end-to-end row below runs a second engine
+        // with the configured settings, as the service does.
+        ModelsOptions served = Settings.Models();
+        models.MaxBatchSize = Math.Max(models.EffectiveMaxBatchSize, batchSizes.Max());
         await using var engine = new EmbeddingEngine(models, Settings.Imaging());
         LoadedModel model = await engine.LoadAsync(args.Get("model"));
         ImagePreprocessing recipe = model.Encoder.Preprocessing;
@@ -84,11 +96,14 @@ internal static class BenchCommand
         var report = new List<string>
         {
             $"Model `{model.Name}` ({model.Dimensions}-d), {files.Count} images from `{dir}`; {Environment.ProcessorCount} cores, " +
-            $"ONNX Runtime {OrtRuntime.Version}, libvips {VipsRuntime.Version}, intra-op threads {(models.IntraOpThreads == 0 ? "default" : models.IntraOpThreads)}.",
+            $"ONNX Runtime {OrtRuntime.Version}, libvips {VipsRuntime.Version}, intra-op threads {(models.IntraOpThreads == 0 ? "default" : models.IntraOpThreads)}, spinning {(models.IntraOpSpinning ? "on" : "off")}.",
             "",
             "| measurement | result |",
             "|---|---|",
         };
+
+        // Every row also goes to --json as name → images/s and latency, for bench/report.mjs.
+        var rows = new Dictionary<string, BenchRow>(StringComparer.Ordinal);
 
         // 1. Decode + preprocess, one thread.
         Console.Error.WriteLine("bench: decode + preprocess");
@@ -105,16 +120,27 @@ internal static class BenchCommand
             }
             catch (Imaging.Decode.ImageDecodeException) { }
         }
+        rows["decode"] = new BenchRow(1000 / decodeMs.Average(), Percentile(decodeMs, 50), Percentile(decodeMs, 99));
         report.Add($"| decode+preprocess, sample images (mean / p50 / p99 ms per image, 1 thread) | {decodeMs.Average():F1} / {Percentile(decodeMs, 50):F1} / {Percentile(decodeMs, 99):F1} |");
-        byte[] large = MakeLargeJpeg(good[0]);
-        var largeMs = new List<double>();
-        for (int i = 0; i < 5; i++)
+        // Two 12-megapixel JPEGs: camera-like detail (large file: entropy decoding dominates) and a smooth
+        // upscaled photo (small file). Shrink-on-load removes the IDCT and resize work; the Huffman decoding of
+        // every byte remains, so the time follows the file size.
+        foreach ((string key, string what, byte[] large) in new[]
         {
-            long t = Stopwatch.GetTimestamp();
-            engine.Preprocessor.Preprocess(large, recipe).Dispose();
-            largeMs.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            ("decode_12mp", "4000x3000 JPEG, detailed (8x8 photo mosaic, Q90 4:2:0", MakeLargeJpeg(good)),
+            ("decode_12mp_smooth", "4000x3000 JPEG, smooth (one photo upscaled, Q90 4:2:0", MakeUpscaledJpeg(good[0])),
+        })
+        {
+            var largeMs = new List<double>();
+            for (int i = 0; i < 11; i++)
+            {
+                long t = Stopwatch.GetTimestamp();
+                engine.Preprocessor.Preprocess(large, recipe).Dispose();
+                if (i > 0) largeMs.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds); // the first one warms up
+            }
+            rows[key] = new BenchRow(1000 / largeMs.Average(), Percentile(largeMs, 50), Percentile(largeMs, 99));
+            report.Add($"| decode+preprocess, {what}, {large.Length / 1024.0 / 1024.0:F1} MB) (p50 / p99 ms of 10) | {Percentile(largeMs, 50):F1} / {Percentile(largeMs, 99):F1} |");
         }
-        report.Add($"| decode+preprocess, 6000x4000 JPEG ({large.Length / 1024 / 1024.0:F1} MB) (median ms) | {Percentile(largeMs, 50):F0} |");
 
         // Ready-made tensors for the inference rows: the real sample images, preprocessed once.
         int rowLength = recipe.TensorLength;
@@ -127,36 +153,34 @@ internal static class BenchCommand
         }
 
         // 2. Bare ONNX Runtime session vs 3. the engine's encoder, same tensors, same settings.
-        using var bare = new OrtSession(model.Encoder.Model.ImageEncoderPath, new OrtSessionSettings { IntraOpThreads = models.IntraOpThreads });
+        using var bare = new OrtSession(model.Encoder.Model.ImageEncoderPath, models.SessionSettings());
         ModelManifest manifest = model.Manifest;
         float[] output = new float[maxBatch * model.Dimensions];
+        double bestBare = 0;
         foreach (int batch in batchSizes)
         {
             Console.Error.WriteLine($"bench: inference, batch {batch}");
             long[] shape = recipe.Layout == TensorLayout.Nhwc ? [batch, recipe.Height, recipe.Width, 3] : [batch, 3, recipe.Height, recipe.Width];
             OrtInput[] inputs = [OrtInput.Float(manifest.Image.Input, tensors.AsMemory(0, batch * rowLength), shape)];
             string[] outputs = [manifest.Image.Output];
-            double bareRate = Throughput(batch, seconds, () => bare.Run(inputs, outputs).Dispose());
-            double engineRate = Throughput(batch, seconds, () => model.Encoder.Encode(tensors, batch, output));
-            report.Add($"| inference batch {batch}: bare ORT session (images/s) | {bareRate:F1} |");
-            report.Add($"| inference batch {batch}: engine encoder (images/s, % of bare) | {engineRate:F1} ({100 * engineRate / bareRate:F0}%) |");
+            BenchRow bareRow = Throughput(batch, seconds, () => bare.Run(inputs, outputs).Dispose());
+            BenchRow engineRow = Throughput(batch, seconds, () => model.Encoder.Encode(tensors, batch, output));
+            rows[$"bare_b{batch}"] = bareRow;
+            rows[$"encoder_b{batch}"] = engineRow;
+            bestBare = Math.Max(bestBare, bareRow.ImagesPerSecond);
+            report.Add($"| inference batch {batch}: bare ORT session (images/s; p50 / p99 ms per run) | {bareRow.ImagesPerSecond:F1}; {bareRow.P50Ms:F1} / {bareRow.P99Ms:F1} |");
+            report.Add($"| inference batch {batch}: engine encoder (images/s, % of bare) | {engineRow.ImagesPerSecond:F1} ({100 * engineRow.ImagesPerSecond / bareRow.ImagesPerSecond:F0}%) |");
         }
+        rows["bare"] = new BenchRow(bestBare, 0, 0);
 
-        // 4. End to end, as 'imageembed embed' runs: parallel decode feeding the micro-batcher.
+        // 4. The engine end to end, as 'imageembed embed' runs: parallel decode feeding the micro-batcher.
         Console.Error.WriteLine("bench: end-to-end");
-        int done = 0;
-        var clock = Stopwatch.StartNew();
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = models.BulkConcurrency, CancellationToken = ct };
-        while (clock.Elapsed.TotalSeconds < seconds)
-        {
-            await Parallel.ForEachAsync(good, parallel, async (bytes, token) =>
-            {
-                await engine.EmbedImageAsync(bytes, model.Name, token);
-                Interlocked.Increment(ref done);
-            });
-        }
-        double pipelineRate = done / clock.Elapsed.TotalSeconds;
-        report.Add($"| end-to-end embed pipeline, sample images (images/s) | {pipelineRate:F1} |");
+        bare.Dispose();
+        await engine.DisposeAsync(); // frees the first session and its arena before the served engine loads (a second dispose is a no-op)
+        await using var servedEngine = new EmbeddingEngine(served, Settings.Imaging());
+        BenchRow pipeline = await PipelineAsync(servedEngine, model.Name, good, served.BulkConcurrency, seconds, ct);
+        rows["engine"] = pipeline;
+        report.Add($"| engine: decode + preprocess + inference, sample images, MaxBatchSize {served.EffectiveMaxBatchSize} (images/s; p50 / p99 ms; % of best bare) | {pipeline.ImagesPerSecond:F1}; {pipeline.P50Ms:F0} / {pipeline.P99Ms:F0}; {100 * pipeline.ImagesPerSecond / bestBare:F0}% |");
 
         // 5. The HTTP service, end to end, while this process's engine is idle.
         if (args.Get("server") is string server)
@@ -167,29 +191,57 @@ internal static class BenchCommand
             {
                 Console.Error.WriteLine($"bench: HTTP, concurrency {c}");
                 (double rate, double p50, double p99) = await HttpLoad.RunAsync(new Uri(server), key, good, c, seconds, ct);
-                report.Add($"| HTTP POST /api/ai/embeddings, concurrency {c} (images/s; p50 / p99 ms; % of in-process pipeline) | {rate:F1}; {p50:F0} / {p99:F0}; {100 * rate / pipelineRate:F0}% |");
+                rows[$"http_c{c}"] = new BenchRow(rate, p50, p99);
+                report.Add($"| HTTP POST /api/ai/embeddings, concurrency {c} (images/s; p50 / p99 ms; % of best bare) | {rate:F1}; {p50:F0} / {p99:F0}; {100 * rate / bestBare:F0}% |");
             }
         }
-        report.Add($"| peak working set (MB) | {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024} |");
+        long peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024;
+        rows["peak_mb"] = new BenchRow(peakMb, 0, 0);
+        report.Add($"| peak working set of the bench process (MB) | {peakMb} |");
 
         Console.WriteLine(string.Join(Environment.NewLine, report));
+        if (args.Get("json") is string json)
+            await File.WriteAllTextAsync(json, JsonSerializer.Serialize(new { model = model.Name, cores = Environment.ProcessorCount, rows }, BenchRow.JsonOptions), ct);
         return 0;
+    }
+
+    private static async Task<BenchRow> PipelineAsync(EmbeddingEngine engine, string model, List<byte[]> images, int concurrency, double seconds, CancellationToken ct)
+    {
+        var latencies = new List<double>();
+        int next = 0;
+        // Warm-up: one image, so session start-up is not measured.
+        await engine.EmbedImageAsync(images[0], model, ct);
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            var mine = new List<double>();
+            while (clock.Elapsed.TotalSeconds < seconds)
+            {
+                byte[] image = images[Interlocked.Increment(ref next) % images.Count];
+                long start = Stopwatch.GetTimestamp();
+                await engine.EmbedImageAsync(image, model, ct);
+                mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+            lock (latencies) latencies.AddRange(mine);
+        }, ct)));
+        return new BenchRow(latencies.Count / clock.Elapsed.TotalSeconds, Percentile(latencies, 50), Percentile(latencies, 99));
     }
 
     private static int[] ParseList(string list, string what, int max = 256) =>
         list.Split(',').Select(s => int.TryParse(s, CultureInfo.InvariantCulture, out int v) && v > 0 && v <= max ? v : throw new UsageException($"Bad {what} '{s}'.")).ToArray();
 
-    private static double Throughput(int batch, double seconds, Action run)
+    private static BenchRow Throughput(int batch, double seconds, Action run)
     {
         run(); // warm-up: first runs allocate ORT's memory plan for this shape
-        int runs = 0;
+        var latencies = new List<double>();
         var clock = Stopwatch.StartNew();
         do
         {
+            long start = Stopwatch.GetTimestamp();
             run();
-            runs++;
+            latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         } while (clock.Elapsed.TotalSeconds < seconds);
-        return runs * batch / clock.Elapsed.TotalSeconds;
+        return new BenchRow(latencies.Count * batch / clock.Elapsed.TotalSeconds, Percentile(latencies, 50), Percentile(latencies, 99));
     }
 
     internal static double Percentile(List<double> values, double p)
@@ -198,10 +250,42 @@ internal static class BenchCommand
         return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
     }
 
-    private static byte[] MakeLargeJpeg(byte[] source)
+    // Quality 90 with 4:2:0 chroma subsampling, as phone and camera JPEGs are saved (libvips alone would
+    // keep full-resolution chroma at Q >= 90: twice the chroma data to decode).
+    private const string CameraJpeg = ".jpg[Q=90,subsample_mode=on]";
+
+    private static byte[] MakeUpscaledJpeg(byte[] source)
     {
         using VipsImage image = VipsImage.LoadFromBuffer(source, "", out _);
-        using VipsImage big = image.Resize(6000.0 / image.Width, 4000.0 / image.Height, "linear");
-        return big.WriteToBuffer(".jpg[Q=90]");
+        using VipsImage big = image.Resize(4000.0 / image.Width, 3000.0 / image.Height, "linear");
+        return big.WriteToBuffer(CameraJpeg);
     }
+
+    // A 4000x3000 photo with a camera's level of detail: an 8x8 mosaic of sample photos at their own scale
+    // (an upscaled photo would be unrealistically smooth, so cheap to entropy-decode), saved at quality 90.
+    private static byte[] MakeLargeJpeg(List<byte[]> photos)
+    {
+        const int tileWidth = 500, tileHeight = 375, columns = 8, rows = 8;
+        byte[] mosaic = new byte[columns * tileWidth * rows * tileHeight * 3];
+        byte[] tile = new byte[tileWidth * tileHeight * 3];
+        for (int t = 0; t < columns * rows; t++)
+        {
+            using (VipsImage photo = VipsImage.LoadFromBuffer(photos[t % photos.Count], "", out _))
+            using (VipsImage srgb = photo.Colourspace("srgb"))
+            using (VipsImage rgb = srgb.Bands > 3 ? srgb.ExtractBands(0, 3) : srgb.Colourspace("srgb"))
+            using (VipsImage sized = rgb.Resize((double)tileWidth / rgb.Width, (double)tileHeight / rgb.Height, "linear"))
+                sized.WriteToMemory(tile);
+            int x0 = t % columns * tileWidth, y0 = t / columns * tileHeight;
+            for (int y = 0; y < tileHeight; y++)
+                tile.AsSpan(y * tileWidth * 3, tileWidth * 3).CopyTo(mosaic.AsSpan(((y0 + y) * columns * tileWidth + x0) * 3));
+        }
+        using VipsImage big = VipsImage.FromPixels(mosaic, columns * tileWidth, rows * tileHeight, 3);
+        return big.WriteToBuffer(CameraJpeg);
+    }
+}
+
+/// <summary>One benchmark row: throughput and latency (per image, per run for the inference rows).</summary>
+internal readonly record struct BenchRow(double ImagesPerSecond, double P50Ms, double P99Ms)
+{
+    public static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
 }

@@ -1,7 +1,7 @@
 namespace ImageEmbed.Native.Onnx;
 
 /// <summary>
-/// The <c>OrtApi</c> function table of <c>onnxruntime_c_api.h</c>, up to <c>ReleaseSessionOptions</c>.
+/// The <c>OrtApi</c> function table of <c>onnxruntime_c_api.h</c>, up to <c>AddSessionConfigEntry</c> (index 130, API version 4 and later).
 /// The field order must stay exactly the header's order: the table is read by position. Entries
 /// ImageEmbed does not call are plain <c>nint</c> placeholders that keep the positions right.
 /// Functions returning <c>nint</c> return an <c>OrtStatus*</c>: NULL is success, anything else goes
@@ -110,6 +110,36 @@ internal unsafe struct OrtApi
     public delegate* unmanaged<nint, void> ReleaseTypeInfo; // 98
     public delegate* unmanaged<nint, void> ReleaseTensorTypeAndShapeInfo; // 99
     public delegate* unmanaged<nint, void> ReleaseSessionOptions; // 100
+    public nint ReleaseCustomOpDomain; // 101
+    public nint GetDenotationFromTypeInfo; // 102
+    public nint CastTypeInfoToMapTypeInfo; // 103
+    public nint CastTypeInfoToSequenceTypeInfo; // 104
+    public nint GetMapKeyType; // 105
+    public nint GetMapValueType; // 106
+    public nint GetSequenceElementType; // 107
+    public nint ReleaseMapTypeInfo; // 108
+    public nint ReleaseSequenceTypeInfo; // 109
+    public nint SessionEndProfiling; // 110
+    public nint SessionGetModelMetadata; // 111
+    public nint ModelMetadataGetProducerName; // 112
+    public nint ModelMetadataGetGraphName; // 113
+    public nint ModelMetadataGetDomain; // 114
+    public nint ModelMetadataGetDescription; // 115
+    public nint ModelMetadataLookupCustomMetadataMap; // 116
+    public nint ModelMetadataGetVersion; // 117
+    public nint ReleaseModelMetadata; // 118
+    public nint CreateEnvWithGlobalThreadPools; // 119
+    public nint DisablePerSessionThreads; // 120
+    public nint CreateThreadingOptions; // 121
+    public nint ReleaseThreadingOptions; // 122
+    public nint ModelMetadataGetCustomMetadataMapKeys; // 123
+    public nint AddFreeDimensionOverrideByName; // 124
+    public nint GetAvailableProviders; // 125
+    public nint ReleaseAvailableProviders; // 126
+    public nint GetStringTensorElementLength; // 127
+    public nint GetStringTensorElement; // 128
+    public nint FillStringTensorElement; // 129
+    public delegate* unmanaged<nint, byte*, byte*, nint> AddSessionConfigEntry; // 130
 }
 
 /// <summary><c>OrtApiBase</c>: the only thing the library exports, <c>OrtGetApiBase()</c>, returns it.</summary>

@@ -29,6 +29,9 @@ public sealed unsafe class OrtSession : IDisposable
         if (settings.InterOpThreads > 0) OrtStatus.Check(api->SetInterOpNumThreads(rawOptions, settings.InterOpThreads));
         OrtStatus.Check(api->SetSessionGraphOptimizationLevel(rawOptions, (int)settings.OptimizationLevel));
         if (!settings.CpuMemArena) OrtStatus.Check(api->DisableCpuMemArena(rawOptions));
+        fixed (byte* key = "session.intra_op.allow_spinning\0"u8)
+        fixed (byte* value = settings.AllowSpinning ? "1\0"u8 : "0\0"u8)
+            OrtStatus.Check(api->AddSessionConfigEntry(rawOptions, key, value));
 
         _session = new OrtSessionHandle();
         nint rawSession;

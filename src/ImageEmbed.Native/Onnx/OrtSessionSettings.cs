@@ -17,4 +17,11 @@ public sealed record OrtSessionSettings
     /// so the arena does not grow without bound.
     /// </summary>
     public bool CpuMemArena { get; init; } = true;
+
+    /// <summary>
+    /// Let ONNX Runtime's intra-op threads spin while waiting for work (<c>session.intra_op.allow_spinning</c>).
+    /// Defaults to false: spinning threads burn the cores that decoding and HTTP need between runs, which
+    /// costs far more throughput than the wake-up latency it saves when the machine is shared (docs/BENCHMARKS.md).
+    /// </summary>
+    public bool AllowSpinning { get; init; }
 }
