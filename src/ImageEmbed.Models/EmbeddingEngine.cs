@@ -113,7 +113,8 @@ public sealed class EmbeddingEngine : IAsyncDisposable
             encoder.Dispose();
             throw;
         }
-        var batcher = new MicroBatcher(encoder, _options.EffectiveMaxBatchSize, TimeSpan.FromMilliseconds(_options.MaxBatchDelayMs), _options.QueueCapacity);
+        int batchSize = _options.MaxBatchSize > 0 ? _options.MaxBatchSize : BatchSizeCalibration.Choose(encoder, ModelsOptions.AutomaticBatchSize);
+        var batcher = new MicroBatcher(encoder, batchSize, TimeSpan.FromMilliseconds(_options.MaxBatchDelayMs), _options.QueueCapacity);
         return new LoadedModel(encoder, batcher, text, EmbeddingSpace.Compute(installed));
     }
 }

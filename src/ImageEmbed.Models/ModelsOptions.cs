@@ -34,14 +34,17 @@ public sealed class ModelsOptions
     public ImageEmbed.Native.Onnx.OrtSessionSettings SessionSettings() => new() { IntraOpThreads = IntraOpThreads, AllowSpinning = IntraOpSpinning };
 
     /// <summary>
-    /// Most images run through the model at once. 0 (the default) = automatic: 1 on up to 4 cores, where
-    /// ONNX Runtime already spreads one image over every core and batches only add latency and cache misses
-    /// (mobilenet-v2-140 on 2 cores: 1.6x the end-to-end throughput of batches of 8), else 8 (docs/BENCHMARKS.md).
+    /// Most images run through the model at once. 0 (the default) = automatic: each model is timed when it
+    /// loads, and batches of up to <see cref="AutomaticBatchSize"/> are used only where they run markedly
+    /// faster per image than single runs (<see cref="Batching.BatchSizeCalibration"/>, docs/BENCHMARKS.md).
     /// </summary>
     public int MaxBatchSize { get; set; }
 
-    /// <summary><see cref="MaxBatchSize"/> with 0 resolved for this machine's core count.</summary>
-    public int EffectiveMaxBatchSize => MaxBatchSize > 0 ? MaxBatchSize : Environment.ProcessorCount <= 4 ? 1 : 8;
+    /// <summary>The batch size the automatic setting tries.</summary>
+    public const int AutomaticBatchSize = 8;
+
+    /// <summary>The largest batch any model may run: <see cref="MaxBatchSize"/>, or <see cref="AutomaticBatchSize"/> when automatic.</summary>
+    public int EffectiveMaxBatchSize => MaxBatchSize > 0 ? MaxBatchSize : AutomaticBatchSize;
 
     /// <summary>
     /// Longest wait, in milliseconds, for more images to fill a batch once one is waiting. Defaults to 0:
@@ -70,9 +73,13 @@ public sealed class ModelsOptions
 
     /// <summary>
     /// Images a bulk caller (the CLI's embed and bench) keeps in flight: more than cores, because decoding
-    /// is bounded inside the engine and the surplus keeps batches full while earlier images run.
+    /// is bounded inside the engine and the surplus keeps batches full while earlier images run. Before a
+    /// model is loaded (e.g. feeding a remote server) this assumes the largest batch; a loaded model knows
+    /// its own (<see cref="LoadedModel.BulkConcurrency"/>).
     /// </summary>
-    public int BulkConcurrency => 2 * EffectiveMaxBatchSize + Environment.ProcessorCount;
+    public int BulkConcurrency => BulkConcurrencyFor(EffectiveMaxBatchSize);
+
+    internal static int BulkConcurrencyFor(int batchSize) => 2 * batchSize + Environment.ProcessorCount;
 
     /// <summary>Problems with these settings, each naming the key and value; empty when valid.</summary>
     public IEnumerable<string> Validate()

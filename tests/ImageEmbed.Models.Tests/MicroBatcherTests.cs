@@ -7,6 +7,20 @@ namespace ImageEmbed.Models.Tests;
 public sealed class MicroBatcherTests
 {
     [Fact]
+    public async Task LoadAsync_BatchSize_IsTheSettingOrTheCalibratedChoice()
+    {
+        await using EmbeddingEngine configured = EngineFactory.Create(maxBatchSize: 3);
+        Assert.Equal(3, (await configured.LoadAsync(null)).Batcher.MaxBatchSize);
+
+        // Automatic: timed at load, batches of 8 only where they pay; either way the model serves.
+        await using EmbeddingEngine automatic = EngineFactory.Create(maxBatchSize: 0);
+        LoadedModel model = await automatic.LoadAsync(null);
+        Assert.Contains(model.Batcher.MaxBatchSize, new[] { 1, ModelsOptions.AutomaticBatchSize });
+        Assert.Equal(2 * model.Batcher.MaxBatchSize + Environment.ProcessorCount, model.BulkConcurrency);
+        Assert.Equal(1, BatchSizeCalibration.Choose(model.Encoder, 1));
+    }
+
+    [Fact]
     public async Task EmbedAsync_ConcurrentRequests_AreBatchedAndEachGetsItsOwnVector()
     {
         await using EmbeddingEngine engine = EngineFactory.Create(maxBatchSize: 8, maxBatchDelayMs: 50);

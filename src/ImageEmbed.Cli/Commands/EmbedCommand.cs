@@ -51,7 +51,7 @@ internal static class EmbedCommand
             var progress = new ProgressReporter("embedding", files.Count, Console.Error, interactive: !Console.IsErrorRedirected, enabled: !quiet && files.Count > 1);
             var writer = new OrderedLineWriter(output, files.Count);
 
-            var parallel = new ParallelOptions { MaxDegreeOfParallelism = models.BulkConcurrency, CancellationToken = cancellationToken };
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = model.BulkConcurrency, CancellationToken = cancellationToken };
             await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), parallel, async (index, ct) =>
             {
                 string file = files[index];

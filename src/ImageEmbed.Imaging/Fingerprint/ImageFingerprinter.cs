@@ -18,20 +18,9 @@ public sealed class ImageFingerprinter
     /// <summary>JPEG quality of thumbnails: small files that still look right in a grid.</summary>
     public const int ThumbnailQuality = 80;
 
-    private readonly ImagingOptions _options;
-    private readonly string _loadOptions;
+    private readonly UntrustedImage _untrusted;
 
-    public ImageFingerprinter(ImagingOptions options)
-    {
-        string[] problems = options.Validate().ToArray();
-        if (problems.Length > 0) throw new ArgumentException(string.Join(" ", problems), nameof(options));
-        _options = options;
-        _loadOptions = "fail_on=" + options.FailOn;
-        VipsRuntime.EnsureStarted();
-        // As ImageDecoder: images are fingerprinted in parallel, each on one libvips thread. (This also
-        // keeps a failing image's error lines in order, so the reported cause is the specific one.)
-        if (options.VipsThreadsPerImage > 0) VipsRuntime.SetConcurrency(options.VipsThreadsPerImage);
-    }
+    public ImageFingerprinter(ImagingOptions options) => _untrusted = new UntrustedImage(options);
 
     /// <summary>Fingerprints <paramref name="encoded"/>. CPU-bound (one decode); call it off the request thread.</summary>
     /// <exception cref="UnsupportedImageFormatException">Not a supported raster format.</exception>
@@ -39,9 +28,7 @@ public sealed class ImageFingerprinter
     /// <exception cref="ImageDecodeException">Corrupt, truncated, or otherwise undecodable.</exception>
     public ImageFingerprint Compute(ReadOnlySpan<byte> encoded)
     {
-        if (encoded.IsEmpty) throw new UnsupportedImageFormatException("The image is empty (0 bytes).");
-        ImageFormat format = ImageSniffer.Detect(encoded)
-            ?? throw new UnsupportedImageFormatException("The data is not a supported image: expected JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF.");
+        ImageFormat format = UntrustedImage.Sniff(encoded);
         string hash = ContentHash.Of(encoded);
         try
         {
@@ -49,9 +36,7 @@ public sealed class ImageFingerprinter
         }
         catch (VipsException)
         {
-            // As in ImageDecoder (and under its lock): libvips' error buffer is process-wide, so the
-            // failing image is decoded again alone to report its own error.
-            lock (ImageDecoder.s_diagnosis)
+            lock (UntrustedImage.Diagnosis)
             {
                 VipsRuntime.ClearErrors();
                 try
@@ -60,7 +45,7 @@ public sealed class ImageFingerprinter
                 }
                 catch (VipsException e)
                 {
-                    throw new ImageDecodeException($"The {ImageDecoder.FormatName(format)} image could not be decoded: {ImageDecoder.Clean(e)}", e);
+                    throw UntrustedImage.DecodeFailure(format, e);
                 }
             }
         }
@@ -98,33 +83,20 @@ public sealed class ImageFingerprinter
         var chain = new List<VipsImage>(10);
         try
         {
-            VipsImage image = Track(chain, Load(encoded, format, _loadOptions));
-            long pixels = (long)image.Width * image.Height;
-            if (pixels > _options.MaxPixels)
-                throw new ImageTooLargeException($"The image is {image.Width}x{image.Height} ({pixels:N0} pixels); the limit is {_options.MaxPixels:N0} pixels.");
-            bool hadIcc = image.HasField("icc-profile-data");
-
-            // Shrink-on-load: a JPEG decodes at 1/2, 1/4 or 1/8 scale for little more than the cost of
-            // the smaller image; keep at least twice the thumbnail size for a clean final resize.
+            VipsImage image = _untrusted.Open(encoded, format, chain, out DecodedImage info);
+            // Shrink-on-load, keeping at least twice the thumbnail size for a clean final resize.
             int shrink = 1;
             if (format == ImageFormat.Jpeg)
-                while (shrink < 8 && Math.Max(image.Width, image.Height) / (shrink * 2) >= 2 * ThumbnailSize) shrink *= 2;
-            if (shrink > 1) image = Track(chain, Load(encoded, format, $"{_loadOptions},shrink={shrink}"));
-
-            image = Track(chain, image.Autorotate());
-            if (hadIcc && ImageDecoder.TryIccToSrgb(image, null) is { } transformed) image = Track(chain, transformed);
-            else if (image.IsCmyk && ImageDecoder.TryIccToSrgb(image, "cmyk") is { } fromCmyk) image = Track(chain, fromCmyk);
-            image = Track(chain, image.Colourspace("srgb"));
-            if (image.Format != VipsBandFormat.Uchar) image = Track(chain, image.Cast(VipsBandFormat.Uchar));
-            if (image.HasAlpha) image = Track(chain, image.Flatten(255));
-            if (image.Bands > 3) image = Track(chain, image.ExtractBands(0, 3));
+                while (shrink < 8 && Math.Max(info.SourceWidth, info.SourceHeight) / (shrink * 2) >= 2 * ThumbnailSize) shrink *= 2;
+            if (shrink > 1) image = _untrusted.Reopen(encoded, format, shrink, chain);
+            image = UntrustedImage.ToUprightRgb(image, info, chain);
 
             double scale = (double)ThumbnailSize / Math.Max(image.Width, image.Height);
             if (scale < 1)
             {
                 // Round each side, never to 0, and ask for exactly that, so a 4000x3 strip stays 256x1.
                 int w = Math.Max(1, (int)Math.Round(image.Width * scale)), h = Math.Max(1, (int)Math.Round(image.Height * scale));
-                image = Track(chain, image.Resize((double)w / image.Width, (double)h / image.Height, "lanczos3"));
+                image = UntrustedImage.Track(chain, image.Resize((double)w / image.Width, (double)h / image.Height, "lanczos3"));
             }
             // The caller disposes only the last image: every earlier one is referenced by it, so release ours.
             chain.Remove(image);
@@ -132,24 +104,7 @@ public sealed class ImageFingerprinter
         }
         finally
         {
-            for (int i = chain.Count - 1; i >= 0; i--) chain[i].Dispose();
+            UntrustedImage.DisposeAll(chain);
         }
-    }
-
-    private static VipsImage Load(ReadOnlySpan<byte> encoded, ImageFormat format, string options)
-    {
-        VipsImage image = VipsImage.LoadFromBuffer(encoded, options, out string loader);
-        if (!ImageDecoder.LoaderMatches(loader, format))
-        {
-            image.Dispose();
-            throw new UnsupportedImageFormatException($"The data looked like {ImageDecoder.FormatName(format)} but libvips chose loader {loader}; refused.");
-        }
-        return image;
-    }
-
-    private static VipsImage Track(List<VipsImage> chain, VipsImage image)
-    {
-        chain.Add(image);
-        return image;
     }
 }

@@ -41,6 +41,9 @@ public sealed class MicroBatcher : IAsyncDisposable
         _loop = Task.Run(RunLoopAsync);
     }
 
+    /// <summary>Most images run at once (set, or chosen by <see cref="BatchSizeCalibration"/>).</summary>
+    public int MaxBatchSize => _maxBatchSize;
+
     /// <summary>Images waiting for a batch.</summary>
     public int QueueLength => _queue.Reader.Count;
 
