@@ -14,7 +14,7 @@ const pct = x => Number.isFinite(x) ? `${(100 * x).toFixed(0)}%` : '—';
 const lines = [];
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 lines.push(`Machine: ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, node ${process.version}.`);
-for (const model of ['mobilenet-v2-140', 'clip-vit-b32-random']) {
+for (const model of ['mobilenet-v2-140', 'clip-vit-b32-random', 'clip-vit-b32-random-int8']) {
   const pattern = new RegExp(`^${model}-(\\d+)\\.json$`);
   const rounds = files.filter(f => pattern.test(f))
     .map(f => {

@@ -21,7 +21,9 @@ if [[ ! -d "$root/bench/peer/node_modules/@huggingface/transformers" ]]; then
 fi
 
 # The full-size ViT-B/32-shaped CLIP vision tower (random weights, ~350 MB, not committed).
-[[ -f "$out/models/clip-vit-b32-random/onnx/vision_model.onnx" ]] || "$root/imageembed" bench --make-vit "$out/models" >/dev/null
+# Also its int8 variant (same weights, linear layers dynamically quantized, ~90 MB).
+[[ -f "$out/models/clip-vit-b32-random/onnx/vision_model.onnx" && -f "$out/models/clip-vit-b32-random-int8/onnx/vision_model.onnx" ]] ||
+  "$root/imageembed" bench --make-vit "$out/models" >/dev/null
 
 # mobilenet-v2-140 for the peer: the same model.onnx (a link), the recipe as a transformers.js
 # preprocessor config (squash to 224x224, bilinear, /255, no normalization), input/output names and layout.
@@ -34,7 +36,7 @@ JSON
 echo '{ "image": { "file": "model.onnx", "input": "input", "output": "embedding", "layout": "nhwc" } }' > "$peer_mobilenet/peer.json"
 
 for round in $(seq 1 "$rounds"); do
-  for model in mobilenet-v2-140 clip-vit-b32-random; do
+  for model in mobilenet-v2-140 clip-vit-b32-random clip-vit-b32-random-int8; do
     if [[ "$model" == mobilenet-v2-140 ]]; then
       models_dir="$root/../shared/models"; peer_dir="$out/peer-models"; batches="1,8,32"
     else

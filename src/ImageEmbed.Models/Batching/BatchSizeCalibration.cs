@@ -19,9 +19,10 @@ public static class BatchSizeCalibration
     public const double Gain = 0.85;
 
     /// <summary>
-    /// Times the encoder on blank input, one image against <paramref name="batch"/> at once (best of a few
-    /// runs each, so a noisy neighbour cannot decide it), and returns <paramref name="batch"/> or 1.
-    /// A model that refuses a batch (fixed batch dimension) gets 1.
+    /// Times the encoder on blank input, one image against <paramref name="batch"/> at once, and returns
+    /// <paramref name="batch"/> or 1. The two are timed in alternation and the best run of each is kept, so
+    /// load that starts or stops meanwhile (a service is often timed while its clients start) falls on both
+    /// sides rather than deciding the answer. A model that refuses a batch (fixed batch dimension) gets 1.
     /// </summary>
     public static int Choose(ImageEncoder encoder, int batch)
     {
@@ -30,8 +31,16 @@ public static class BatchSizeCalibration
         float[] output = new float[batch * encoder.Dimensions];
         try
         {
-            double single = Best(encoder, input, output, 1, runs: 4);
-            double batched = Best(encoder, input, output, batch, runs: 2) / batch;
+            // Warm-up: the first runs of each shape allocate and plan.
+            encoder.Encode(input, 1, output);
+            encoder.Encode(input, batch, output);
+            double single = double.MaxValue, batched = double.MaxValue;
+            for (int round = 0; round < 3; round++)
+            {
+                single = Math.Min(single, Time(encoder, input, output, 1));
+                batched = Math.Min(batched, Time(encoder, input, output, batch) / batch);
+                single = Math.Min(single, Time(encoder, input, output, 1));
+            }
             return batched <= Gain * single ? batch : 1;
         }
         catch (Exception e) when (e is OrtException or ModelLoadException)
@@ -40,16 +49,10 @@ public static class BatchSizeCalibration
         }
     }
 
-    private static double Best(ImageEncoder encoder, float[] input, float[] output, int count, int runs)
+    private static double Time(ImageEncoder encoder, float[] input, float[] output, int count)
     {
-        encoder.Encode(input, count, output); // warm-up: first runs allocate and plan
-        double best = double.MaxValue;
-        for (int i = 0; i < runs; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            encoder.Encode(input, count, output);
-            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        }
-        return best;
+        long start = Stopwatch.GetTimestamp();
+        encoder.Encode(input, count, output);
+        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     }
 }

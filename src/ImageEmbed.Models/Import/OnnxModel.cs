@@ -6,6 +6,7 @@ namespace ImageEmbed.Models.Import;
 internal enum OnnxDataType
 {
     Float = 1,
+    Int8 = 3,
     Int64 = 7,
 }
 
@@ -63,12 +64,13 @@ internal sealed class OnnxTensor
 {
     private readonly ReadOnlyMemory<float> _floats;
     private readonly ReadOnlyMemory<long> _longs;
+    private readonly ReadOnlyMemory<sbyte> _int8s;
 
-    private OnnxTensor(string name, long[] dims, OnnxDataType type, ReadOnlyMemory<float> floats, ReadOnlyMemory<long> longs)
+    private OnnxTensor(string name, long[] dims, OnnxDataType type, ReadOnlyMemory<float> floats = default, ReadOnlyMemory<long> longs = default, ReadOnlyMemory<sbyte> int8s = default)
     {
         long count = 1;
         foreach (long d in dims) count *= d;
-        int length = type == OnnxDataType.Float ? floats.Length : longs.Length;
+        int length = type switch { OnnxDataType.Float => floats.Length, OnnxDataType.Int64 => longs.Length, _ => int8s.Length };
         if (count != length)
             throw new ArgumentException($"Tensor '{name}': dims [{string.Join(",", dims)}] hold {count} elements but {length} were given.", nameof(dims));
         Name = name;
@@ -76,6 +78,7 @@ internal sealed class OnnxTensor
         DataType = type;
         _floats = floats;
         _longs = longs;
+        _int8s = int8s;
     }
 
     public string Name { get; }
@@ -86,14 +89,23 @@ internal sealed class OnnxTensor
     public OnnxDataType DataType { get; }
 
     /// <summary>The elements as bytes in machine order (little-endian on every platform .NET runs ONNX Runtime on).</summary>
-    public ReadOnlySpan<byte> RawData => DataType == OnnxDataType.Float
-        ? System.Runtime.InteropServices.MemoryMarshal.AsBytes(_floats.Span)
-        : System.Runtime.InteropServices.MemoryMarshal.AsBytes(_longs.Span);
+    public ReadOnlySpan<byte> RawData => DataType switch
+    {
+        OnnxDataType.Float => System.Runtime.InteropServices.MemoryMarshal.AsBytes(_floats.Span),
+        OnnxDataType.Int64 => System.Runtime.InteropServices.MemoryMarshal.AsBytes(_longs.Span),
+        _ => System.Runtime.InteropServices.MemoryMarshal.AsBytes(_int8s.Span),
+    };
 
-    public long RawLength => DataType == OnnxDataType.Float ? (long)_floats.Length * sizeof(float) : (long)_longs.Length * sizeof(long);
+    public long RawLength => DataType switch
+    {
+        OnnxDataType.Float => (long)_floats.Length * sizeof(float),
+        OnnxDataType.Int64 => (long)_longs.Length * sizeof(long),
+        _ => _int8s.Length,
+    };
 
-    public static OnnxTensor Float(string name, long[] dims, ReadOnlyMemory<float> data) => new(name, dims, OnnxDataType.Float, data, default);
-    public static OnnxTensor Int64(string name, long[] dims, ReadOnlyMemory<long> data) => new(name, dims, OnnxDataType.Int64, default, data);
+    public static OnnxTensor Float(string name, long[] dims, ReadOnlyMemory<float> data) => new(name, dims, OnnxDataType.Float, floats: data);
+    public static OnnxTensor Int64(string name, long[] dims, ReadOnlyMemory<long> data) => new(name, dims, OnnxDataType.Int64, longs: data);
+    public static OnnxTensor Int8(string name, long[] dims, ReadOnlyMemory<sbyte> data) => new(name, dims, OnnxDataType.Int8, int8s: data);
 }
 
 /// <summary>One dimension of a declared shape: a fixed size, or a named symbolic one (<c>dim_param</c>).</summary>
