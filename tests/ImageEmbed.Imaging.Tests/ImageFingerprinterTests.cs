@@ -125,23 +125,10 @@ public sealed class FingerprinterLeakTests
 
         // As in the native leak test: warm libvips' per-thread caches, then let the count settle.
         for (int i = 0; i < 5; i++) Round();
-        int baseline = SettledAllocations();
+        int baseline = VipsAllocations.Settled();
         for (int i = 0; i < 25; i++) Round();
 
-        Assert.True(SettledAllocations() <= baseline, $"libvips holds {VipsRuntime.TrackedAllocations} allocations after 125 fingerprints, {baseline} before.");
+        Assert.True(VipsAllocations.Settled() <= baseline, $"libvips holds {VipsRuntime.TrackedAllocations} allocations after 125 fingerprints, {baseline} before.");
         Assert.Equal(0, VipsRuntime.TrackedFiles);
-    }
-
-    private static int SettledAllocations()
-    {
-        int last = VipsRuntime.TrackedAllocations;
-        for (int i = 0; i < 20; i++)
-        {
-            Thread.Sleep(50);
-            int now = VipsRuntime.TrackedAllocations;
-            if (now == last) return now;
-            last = now;
-        }
-        return last;
     }
 }
