@@ -20,9 +20,13 @@ public sealed unsafe class SqliteDatabase : IDisposable
 
     private SqliteDatabase(SqliteConnectionHandle db) => _db = db;
 
-    /// <summary>Opens (creating if needed) the database file at <paramref name="path"/>.</summary>
-    /// <exception cref="SqliteException">The file cannot be opened or is not a database.</exception>
-    public static SqliteDatabase Open(string path)
+    /// <summary>
+    /// Opens (creating if needed) the database file at <paramref name="path"/> and runs
+    /// <paramref name="setup"/> (pragmas, <c>CREATE TABLE IF NOT EXISTS</c>) on it; the file is closed again
+    /// when either fails.
+    /// </summary>
+    /// <exception cref="SqliteException">The file cannot be opened, is not a database, or the setup failed.</exception>
+    public static SqliteDatabase Open(string path, string? setup = null)
     {
         int rc = SqliteInterop.Open(path, out nint raw, SqliteInterop.OpenReadWrite | SqliteInterop.OpenCreate | SqliteInterop.OpenFullMutex, 0);
         var handle = new SqliteConnectionHandle();
@@ -33,6 +37,7 @@ public sealed unsafe class SqliteDatabase : IDisposable
             if (rc != SqliteInterop.Ok) throw db.Error(rc, $"opening {path}");
             SqliteInterop.BusyTimeout(handle, 5000);
             db.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+            if (setup is not null) db.Execute(setup);
             return db;
         }
         catch

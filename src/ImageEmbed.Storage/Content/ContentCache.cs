@@ -34,24 +34,15 @@ public sealed class ContentCache : IDisposable
     public static ContentCache Open(string dataDirectory)
     {
         Directory.CreateDirectory(dataDirectory);
-        SqliteDatabase db = SqliteDatabase.Open(Path.Combine(dataDirectory, FileName));
-        try
-        {
-            db.Execute("""
-                PRAGMA synchronous=NORMAL;
-                CREATE TABLE IF NOT EXISTS thumbnails (
-                    content_hash TEXT PRIMARY KEY, phash INTEGER NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL, jpeg BLOB NOT NULL) WITHOUT ROWID;
-                CREATE TABLE IF NOT EXISTS embeddings (
-                    space TEXT NOT NULL, content_hash TEXT NOT NULL, vector BLOB NOT NULL,
-                    PRIMARY KEY (space, content_hash)) WITHOUT ROWID;
-                """);
-            return new ContentCache(db);
-        }
-        catch
-        {
-            db.Dispose();
-            throw;
-        }
+        SqliteDatabase db = SqliteDatabase.Open(Path.Combine(dataDirectory, FileName), """
+            PRAGMA synchronous=NORMAL;
+            CREATE TABLE IF NOT EXISTS thumbnails (
+                content_hash TEXT PRIMARY KEY, phash INTEGER NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL, jpeg BLOB NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS embeddings (
+                space TEXT NOT NULL, content_hash TEXT NOT NULL, vector BLOB NOT NULL,
+                PRIMARY KEY (space, content_hash)) WITHOUT ROWID;
+        """);
+        return new ContentCache(db);
     }
 
     /// <summary>The thumbnail and perceptual hash of the image with <paramref name="contentHash"/>, or null.</summary>

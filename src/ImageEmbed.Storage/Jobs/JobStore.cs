@@ -23,26 +23,17 @@ public sealed class JobStore : IDisposable
     public static JobStore Open(string dataDirectory)
     {
         Directory.CreateDirectory(dataDirectory);
-        SqliteDatabase db = SqliteDatabase.Open(Path.Combine(dataDirectory, FileName));
-        try
-        {
-            db.Execute("""
-                CREATE TABLE IF NOT EXISTS jobs (
-                    id TEXT PRIMARY KEY, state TEXT NOT NULL, collection TEXT, model TEXT NOT NULL,
-                    created TEXT NOT NULL, updated TEXT NOT NULL, total INTEGER NOT NULL);
-                CREATE TABLE IF NOT EXISTS job_items (
-                    job TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE, idx INTEGER NOT NULL,
-                    url TEXT NOT NULL, item_id TEXT NOT NULL, metadata TEXT,
-                    status TEXT NOT NULL DEFAULT 'pending', error_status INTEGER, error TEXT, vector BLOB,
-                    PRIMARY KEY (job, idx)) WITHOUT ROWID;
-                """);
-            return new JobStore(db);
-        }
-        catch
-        {
-            db.Dispose();
-            throw;
-        }
+        SqliteDatabase db = SqliteDatabase.Open(Path.Combine(dataDirectory, FileName), """
+            CREATE TABLE IF NOT EXISTS jobs (
+                id TEXT PRIMARY KEY, state TEXT NOT NULL, collection TEXT, model TEXT NOT NULL,
+                created TEXT NOT NULL, updated TEXT NOT NULL, total INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS job_items (
+                job TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE, idx INTEGER NOT NULL,
+                url TEXT NOT NULL, item_id TEXT NOT NULL, metadata TEXT,
+                status TEXT NOT NULL DEFAULT 'pending', error_status INTEGER, error TEXT, vector BLOB,
+                PRIMARY KEY (job, idx)) WITHOUT ROWID;
+        """);
+        return new JobStore(db);
     }
 
     /// <summary>Stores a new queued job with its items, all or nothing.</summary>
