@@ -61,7 +61,20 @@ public sealed class EmbeddingEngine : IAsyncDisposable
     /// <exception cref="UnknownModelException">No such model.</exception>
     /// <exception cref="ImageDecodeException">The bytes are not a usable image.</exception>
     /// <exception cref="OverloadedException">Too many images are waiting.</exception>
-    public async Task<ImageEmbedding> EmbedImageAsync(ReadOnlyMemory<byte> encoded, string? model, CancellationToken cancellationToken = default)
+    public Task<ImageEmbedding> EmbedImageAsync(ReadOnlyMemory<byte> encoded, string? model, CancellationToken cancellationToken = default) =>
+        EmbedPreprocessedAsync(model, recipe => Preprocessor.Preprocess(encoded.Span, recipe), cancellationToken);
+
+    /// <summary>
+    /// Embeds the image <paramref name="preprocess"/> makes for the model's recipe, for callers that want more from the
+    /// same decode (the content cache also takes the fingerprint, through
+    /// <see cref="ImagePreprocessor.PreprocessWithFingerprint"/>). <paramref name="preprocess"/> runs on the caller's
+    /// thread within <see cref="ImagingOptions.DecodeConcurrency"/>, like every decode of the engine; the engine owns
+    /// and disposes the image it returns.
+    /// </summary>
+    /// <exception cref="UnknownModelException">No such model.</exception>
+    /// <exception cref="ImageDecodeException">The bytes are not a usable image.</exception>
+    /// <exception cref="OverloadedException">Too many images are waiting.</exception>
+    public async Task<ImageEmbedding> EmbedPreprocessedAsync(string? model, Func<ImagePreprocessing, PreprocessedImage> preprocess, CancellationToken cancellationToken = default)
     {
         LoadedModel loaded = await LoadAsync(model).ConfigureAwait(false);
         // Decoding is CPU-bound: bound how many run at once, so that many concurrent callers queue
@@ -70,15 +83,15 @@ public sealed class EmbeddingEngine : IAsyncDisposable
         PreprocessedImage image;
         try
         {
-            image = Preprocessor.Preprocess(encoded.Span, loaded.Encoder.Preprocessing);
+            image = preprocess(loaded.Encoder.Preprocessing);
         }
         finally
         {
             _decodeSlots.Release();
         }
-        (TimeSpan decode, TimeSpan preprocess) = (image.DecodeTime, image.TensorTime);
+        (TimeSpan decode, TimeSpan preprocessing) = (image.DecodeTime, image.TensorTime);
         BatchedEmbedding result = await loaded.Batcher.EmbedAsync(image, cancellationToken).ConfigureAwait(false);
-        return new ImageEmbedding(loaded.Name, result.Vector, new EmbeddingTimings(decode, preprocess, result.QueueTime, result.InferenceTime, result.BatchSize), loaded.Space);
+        return new ImageEmbedding(loaded.Name, result.Vector, new EmbeddingTimings(decode, preprocessing, result.QueueTime, result.InferenceTime, result.BatchSize), loaded.Space);
     }
 
     /// <summary>Embeds texts with a CLIP-family model, in one run so they share the batch.</summary>

@@ -1,3 +1,4 @@
+using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Imaging.Preprocess;
 using ImageEmbed.Native.Vips;
@@ -34,51 +35,83 @@ public sealed class ImageDecoder
     /// <exception cref="ImageDecodeException">Corrupt, truncated, or otherwise undecodable.</exception>
     public DecodedImage Decode(ReadOnlySpan<byte> encoded, ImagePreprocessing recipe, Span<byte> rgb)
     {
-        if (rgb.Length < recipe.PixelLength)
-            throw new ArgumentException($"Destination holds {rgb.Length} bytes; {recipe.Width}x{recipe.Height} RGB needs {recipe.PixelLength}.", nameof(rgb));
+        CheckDestination(recipe, rgb);
         ImageFormat format = UntrustedImage.Sniff(encoded);
-        try
-        {
-            return Run(encoded, format, recipe, rgb);
-        }
-        catch (VipsException)
-        {
-            lock (UntrustedImage.Diagnosis)
-            {
-                VipsRuntime.ClearErrors();
-                try
-                {
-                    return Run(encoded, format, recipe, rgb);
-                }
-                catch (VipsException e)
-                {
-                    throw UntrustedImage.DecodeFailure(format, e);
-                }
-            }
-        }
+        return UntrustedImage.Diagnosed(encoded, format, rgb, (bytes, f, destination) => Run(bytes, f, recipe, destination));
     }
+
+    /// <summary>
+    /// <see cref="Decode"/> and <see cref="ImageFingerprinter.Compute"/> from one decode: the source is opened and
+    /// decoded once (JPEGs at the smaller of the two shrink-on-load factors), then resized for the model and for the
+    /// thumbnail. Each output is exactly what its own method gives whenever the shared factor
+    /// (<see cref="SharedShrinkFactor"/>) is that method's own, as it is for every image that is not a JPEG; otherwise it
+    /// comes from a larger decode, within shrink-on-load's own noise of it. The same errors as <see cref="Decode"/>.
+    /// </summary>
+    /// <exception cref="UnsupportedImageFormatException">Not a supported raster format.</exception>
+    /// <exception cref="ImageTooLargeException">Over <see cref="ImagingOptions.MaxPixels"/>; no pixel was decoded.</exception>
+    /// <exception cref="ImageDecodeException">Corrupt, truncated, or otherwise undecodable.</exception>
+    public DecodedImage DecodeWithFingerprint(ReadOnlySpan<byte> encoded, ImagePreprocessing recipe, Span<byte> rgb, out ImageFingerprint fingerprint)
+    {
+        CheckDestination(recipe, rgb);
+        ImageFormat format = UntrustedImage.Sniff(encoded);
+        string hash = ContentHash.Of(encoded);
+        (DecodedImage info, fingerprint) = UntrustedImage.Diagnosed(encoded, format, rgb, (bytes, f, destination) => RunWithFingerprint(bytes, f, recipe, destination, hash));
+        return info;
+    }
+
+    /// <summary>The JPEG shrink-on-load factor <see cref="Decode"/> uses for a source of this size (1 when <see cref="ImagingOptions.ShrinkOnLoad"/> is off).</summary>
+    public int ShrinkFactor(int width, int height, ImagePreprocessing recipe) =>
+        _untrusted.Options.ShrinkOnLoad ? JpegShrinkFactor(width, height, recipe) : 1;
+
+    /// <summary>The shrink <see cref="DecodeWithFingerprint"/> uses: the smaller one, so both outputs keep their margin.</summary>
+    public int SharedShrinkFactor(int width, int height, ImagePreprocessing recipe) =>
+        Math.Min(ShrinkFactor(width, height, recipe), ImageFingerprinter.JpegShrinkFactor(width, height));
 
     private DecodedImage Run(ReadOnlySpan<byte> encoded, ImageFormat format, ImagePreprocessing recipe, Span<byte> rgb)
     {
         var chain = new List<VipsImage>(10);
         try
         {
-            VipsImage image = _untrusted.Open(encoded, format, chain, out DecodedImage info);
             // A 12-megapixel photo decoded in full costs ~100 ms, almost all of it thrown away by the resize to 224 px.
-            int shrink = format == ImageFormat.Jpeg && _untrusted.Options.ShrinkOnLoad ? JpegShrinkFactor(info.SourceWidth, info.SourceHeight, recipe) : 1;
-            if (shrink > 1) image = _untrusted.Reopen(encoded, format, shrink, chain);
-            image = UntrustedImage.ToUprightRgb(image, info, chain);
-            image = UntrustedImage.Track(chain, Fit(image, recipe));
-
-            if (image.Width != recipe.Width || image.Height != recipe.Height || image.Bands != 3)
-                throw new ImageDecodeException($"Internal resize produced {image.Width}x{image.Height}x{image.Bands}, expected {recipe.Width}x{recipe.Height}x3.");
-            image.WriteToMemory(rgb);
+            VipsImage upright = _untrusted.OpenUpright(encoded, format, info => ShrinkFactor(info.SourceWidth, info.SourceHeight, recipe), chain, out DecodedImage info);
+            WriteFitted(upright, recipe, rgb, chain);
             return info;
         }
         finally
         {
             UntrustedImage.DisposeAll(chain);
         }
+    }
+
+    private (DecodedImage, ImageFingerprint) RunWithFingerprint(ReadOnlySpan<byte> encoded, ImageFormat format, ImagePreprocessing recipe, Span<byte> rgb, string hash)
+    {
+        var chain = new List<VipsImage>(12);
+        try
+        {
+            VipsImage upright = _untrusted.OpenUpright(encoded, format, info => SharedShrinkFactor(info.SourceWidth, info.SourceHeight, recipe), chain, out DecodedImage info);
+            // The model's pixels first: a bad file then fails exactly as Decode does. The loader keeps what it decoded
+            // for the lifetime of upright, so the thumbnail is resized from those pixels instead of decoding again.
+            WriteFitted(upright, recipe, rgb, chain);
+            return (info, ImageFingerprinter.FromUpright(upright, hash, chain));
+        }
+        finally
+        {
+            UntrustedImage.DisposeAll(chain);
+        }
+    }
+
+    private static void CheckDestination(ImagePreprocessing recipe, Span<byte> rgb)
+    {
+        if (rgb.Length < recipe.PixelLength)
+            throw new ArgumentException($"Destination holds {rgb.Length} bytes; {recipe.Width}x{recipe.Height} RGB needs {recipe.PixelLength}.", nameof(rgb));
+    }
+
+    private static void WriteFitted(VipsImage upright, ImagePreprocessing recipe, Span<byte> rgb, List<VipsImage> chain)
+    {
+        VipsImage image = UntrustedImage.Track(chain, Fit(upright, recipe));
+        if (image.Width != recipe.Width || image.Height != recipe.Height || image.Bands != 3)
+            throw new ImageDecodeException($"Internal resize produced {image.Width}x{image.Height}x{image.Bands}, expected {recipe.Width}x{recipe.Height}x3.");
+        image.WriteToMemory(rgb);
     }
 
     /// <summary>

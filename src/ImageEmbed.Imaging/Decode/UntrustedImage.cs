@@ -3,9 +3,13 @@ using ImageEmbed.Native.Vips;
 
 namespace ImageEmbed.Imaging.Decode;
 
+/// <summary>One decode attempt of <see cref="UntrustedImage.Diagnosed"/>; <paramref name="state"/> may be a span.</summary>
+internal delegate TResult Attempt<TState, TResult>(ReadOnlySpan<byte> encoded, ImageFormat format, TState state)
+    where TState : allows ref struct;
+
 /// <summary>
 /// The front every decode of untrusted bytes shares (<see cref="ImageDecoder"/> for models,
-/// <see cref="Fingerprint.ImageFingerprinter"/> for hashes and thumbnails): sniff → header with the
+/// <see cref="Fingerprint.ImageFingerprinter"/> for hashes and thumbnails, both at once for new collection items): sniff → header with the
 /// loader checked against the sniffed format → pixel limit before any pixel work → optional JPEG
 /// shrink-on-load → EXIF orientation → embedded ICC (or CMYK) to sRGB, unless the profile is sRGB already → 8-bit → alpha flattened onto
 /// white → 3 bands. Every image made is added to the caller's chain, which disposes them.
@@ -43,8 +47,50 @@ internal sealed class UntrustedImage
             ?? throw new UnsupportedImageFormatException("The data is not a supported image: expected JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF.");
     }
 
+    /// <summary>
+    /// Runs <paramref name="attempt"/>; when libvips fails, runs it once more alone (under <see cref="Diagnosis"/>,
+    /// from a cleared error buffer) and throws that run's cause as an <see cref="ImageDecodeException"/>.
+    /// </summary>
+    public static TResult Diagnosed<TState, TResult>(ReadOnlySpan<byte> encoded, ImageFormat format, TState state, Attempt<TState, TResult> attempt)
+        where TState : allows ref struct
+    {
+        try
+        {
+            return attempt(encoded, format, state);
+        }
+        catch (VipsException)
+        {
+            lock (Diagnosis)
+            {
+                VipsRuntime.ClearErrors();
+                try
+                {
+                    return attempt(encoded, format, state);
+                }
+                catch (VipsException e)
+                {
+                    throw DecodeFailure(format, e);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Header → pixel limit → JPEG shrink-on-load by <paramref name="jpegShrink"/>'s factor (1, 2, 4 or 8, from the
+    /// header) → <see cref="ToUprightRgb"/>. Lazy: nothing is decoded until the caller writes pixels. The loader
+    /// decodes the source once, on the first write, and keeps it while the returned image lives, so several
+    /// outputs can be made from one open.
+    /// </summary>
+    public VipsImage OpenUpright(ReadOnlySpan<byte> encoded, ImageFormat format, Func<DecodedImage, int> jpegShrink, List<VipsImage> chain, out DecodedImage info)
+    {
+        VipsImage image = Open(encoded, format, chain, out info);
+        int shrink = format == ImageFormat.Jpeg ? jpegShrink(info) : 1;
+        if (shrink > 1) image = Reopen(encoded, format, shrink, chain);
+        return ToUprightRgb(image, info, chain);
+    }
+
     /// <summary>Reads the header (no pixels yet) and refuses images over the pixel limit.</summary>
-    public VipsImage Open(ReadOnlySpan<byte> encoded, ImageFormat format, List<VipsImage> chain, out DecodedImage info)
+    private VipsImage Open(ReadOnlySpan<byte> encoded, ImageFormat format, List<VipsImage> chain, out DecodedImage info)
     {
         VipsImage image = Track(chain, Load(encoded, format, _loadOptions));
         long pixels = (long)image.Width * image.Height;
@@ -59,7 +105,7 @@ internal sealed class UntrustedImage
     /// photo by decoding its DCT at 1/2, 1/4 or 1/8. Only the header has been read so far, so the pixels are
     /// still decoded once.
     /// </summary>
-    public VipsImage Reopen(ReadOnlySpan<byte> encoded, ImageFormat format, int shrink, List<VipsImage> chain) =>
+    private VipsImage Reopen(ReadOnlySpan<byte> encoded, ImageFormat format, int shrink, List<VipsImage> chain) =>
         Track(chain, Load(encoded, format, $"{_loadOptions},shrink={shrink}"));
 
     /// <summary>Upright, sRGB, 8-bit, alpha flattened onto white, 3 bands (lazy: nothing decoded yet).</summary>
@@ -76,7 +122,7 @@ internal sealed class UntrustedImage
         return image;
     }
 
-    public static ImageDecodeException DecodeFailure(ImageFormat format, VipsException e) =>
+    private static ImageDecodeException DecodeFailure(ImageFormat format, VipsException e) =>
         new($"The {FormatName(format)} image could not be decoded: {Clean(e)}", e);
 
     public static VipsImage Track(List<VipsImage> chain, VipsImage image)

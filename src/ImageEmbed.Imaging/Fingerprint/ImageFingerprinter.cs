@@ -6,7 +6,8 @@ namespace ImageEmbed.Imaging.Fingerprint;
 
 /// <summary>
 /// Fingerprints untrusted encoded bytes (<see cref="ImageFingerprint"/>): content hash, perceptual hash
-/// and thumbnail, from one decode. The same safety rules as <see cref="ImageDecoder"/> (it shares its
+/// and thumbnail, from one decode (<see cref="ImageDecoder.DecodeWithFingerprint"/> shares that decode with a
+/// model's pixels). The same safety rules as <see cref="ImageDecoder"/> (it shares its
 /// steps): the format is sniffed, the loader must agree, the pixel limit is checked from the header
 /// before any pixel work, <see cref="ImagingOptions.FailOn"/> applies. Thread-safe.
 /// </summary>
@@ -30,41 +31,41 @@ public sealed class ImageFingerprinter
     {
         ImageFormat format = UntrustedImage.Sniff(encoded);
         string hash = ContentHash.Of(encoded);
-        try
-        {
-            return Run(encoded, format, hash);
-        }
-        catch (VipsException)
-        {
-            lock (UntrustedImage.Diagnosis)
-            {
-                VipsRuntime.ClearErrors();
-                try
-                {
-                    return Run(encoded, format, hash);
-                }
-                catch (VipsException e)
-                {
-                    throw UntrustedImage.DecodeFailure(format, e);
-                }
-            }
-        }
+        return UntrustedImage.Diagnosed(encoded, format, hash, Run);
     }
 
-    private ImageFingerprint Run(ReadOnlySpan<byte> encoded, ImageFormat format, string hash)
+    /// <summary>
+    /// The JPEG shrink-on-load factor (1, 2, 4 or 8) for a source of this size: the longest side keeps at least twice
+    /// <see cref="ThumbnailSize"/>, for a clean final resize.
+    /// </summary>
+    public static int JpegShrinkFactor(int width, int height)
     {
-        byte[] rgb;
-        int width, height;
-        using (VipsImage thumbnail = Thumbnail(encoded, format))
+        int shrink = 1;
+        while (shrink < 8 && Math.Max(width, height) / (shrink * 2) >= 2 * ThumbnailSize) shrink *= 2;
+        return shrink;
+    }
+
+    /// <summary>
+    /// The fingerprint of <paramref name="upright"/> (<see cref="UntrustedImage.ToUprightRgb"/>'s output): a thumbnail
+    /// resized from it, and the JPEG and perceptual hash made from the thumbnail's pixels.
+    /// </summary>
+    internal static ImageFingerprint FromUpright(VipsImage upright, string hash, List<VipsImage> chain)
+    {
+        VipsImage thumbnail = upright;
+        double scale = (double)ThumbnailSize / Math.Max(upright.Width, upright.Height);
+        if (scale < 1)
         {
-            (width, height) = (thumbnail.Width, thumbnail.Height);
-            if (thumbnail.Bands != 3 || thumbnail.Format != VipsBandFormat.Uchar)
-                throw new ImageDecodeException($"Internal thumbnail has {thumbnail.Bands} bands of {thumbnail.Format}, expected 3 of uchar.");
-            // Computed once into memory: both the JPEG and the hash are made from these pixels, so the
-            // source is decoded once, not once per output.
-            rgb = new byte[width * height * 3];
-            thumbnail.WriteToMemory(rgb);
+            // Round each side, never to 0, and ask for exactly that, so a 4000x3 strip stays 256x1.
+            int w = Math.Max(1, (int)Math.Round(upright.Width * scale)), h = Math.Max(1, (int)Math.Round(upright.Height * scale));
+            thumbnail = UntrustedImage.Track(chain, upright.Resize((double)w / upright.Width, (double)h / upright.Height, "lanczos3"));
         }
+        (int width, int height) = (thumbnail.Width, thumbnail.Height);
+        if (thumbnail.Bands != 3 || thumbnail.Format != VipsBandFormat.Uchar)
+            throw new ImageDecodeException($"Internal thumbnail has {thumbnail.Bands} bands of {thumbnail.Format}, expected 3 of uchar.");
+        // Computed once into memory: both the JPEG and the hash are made from these pixels, so the
+        // thumbnail is resized once, not once per output.
+        byte[] rgb = new byte[width * height * 3];
+        thumbnail.WriteToMemory(rgb);
 
         using VipsImage pixels = VipsImage.FromPixels(rgb, width, height, 3);
         byte[] jpeg = pixels.WriteToBuffer($".jpg[Q={ThumbnailQuality}]");
@@ -77,30 +78,13 @@ public sealed class ImageFingerprinter
         return new ImageFingerprint(hash, PerceptualHash.Compute(small), jpeg, width, height);
     }
 
-    /// <summary>The upright sRGB 8-bit RGB image, alpha flattened onto white, longest side at most <see cref="ThumbnailSize"/> (lazy: nothing decoded yet).</summary>
-    private VipsImage Thumbnail(ReadOnlySpan<byte> encoded, ImageFormat format)
+    private ImageFingerprint Run(ReadOnlySpan<byte> encoded, ImageFormat format, string hash)
     {
         var chain = new List<VipsImage>(10);
         try
         {
-            VipsImage image = _untrusted.Open(encoded, format, chain, out DecodedImage info);
-            // Shrink-on-load, keeping at least twice the thumbnail size for a clean final resize.
-            int shrink = 1;
-            if (format == ImageFormat.Jpeg)
-                while (shrink < 8 && Math.Max(info.SourceWidth, info.SourceHeight) / (shrink * 2) >= 2 * ThumbnailSize) shrink *= 2;
-            if (shrink > 1) image = _untrusted.Reopen(encoded, format, shrink, chain);
-            image = UntrustedImage.ToUprightRgb(image, info, chain);
-
-            double scale = (double)ThumbnailSize / Math.Max(image.Width, image.Height);
-            if (scale < 1)
-            {
-                // Round each side, never to 0, and ask for exactly that, so a 4000x3 strip stays 256x1.
-                int w = Math.Max(1, (int)Math.Round(image.Width * scale)), h = Math.Max(1, (int)Math.Round(image.Height * scale));
-                image = UntrustedImage.Track(chain, image.Resize((double)w / image.Width, (double)h / image.Height, "lanczos3"));
-            }
-            // The caller disposes only the last image: every earlier one is referenced by it, so release ours.
-            chain.Remove(image);
-            return image;
+            VipsImage upright = _untrusted.OpenUpright(encoded, format, static info => JpegShrinkFactor(info.SourceWidth, info.SourceHeight), chain, out _);
+            return FromUpright(upright, hash, chain);
         }
         finally
         {

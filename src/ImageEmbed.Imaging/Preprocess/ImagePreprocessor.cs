@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using ImageEmbed.Imaging.Decode;
+using ImageEmbed.Imaging.Fingerprint;
 
 namespace ImageEmbed.Imaging.Preprocess;
 
@@ -42,14 +43,32 @@ public sealed class PreprocessedImage : IDisposable
 public sealed class ImagePreprocessor(ImageDecoder decoder)
 {
     /// <exception cref="ImageDecodeException">The bytes are not a usable image (see subclasses).</exception>
-    public PreprocessedImage Preprocess(ReadOnlySpan<byte> encoded, ImagePreprocessing recipe)
+    public PreprocessedImage Preprocess(ReadOnlySpan<byte> encoded, ImagePreprocessing recipe) =>
+        Run(encoded, recipe, withFingerprint: false, out _);
+
+    /// <summary>
+    /// <see cref="Preprocess"/> and the image's fingerprint from one decode (<see cref="ImageDecoder.DecodeWithFingerprint"/>).
+    /// The result's <see cref="PreprocessedImage.DecodeTime"/> includes making the fingerprint.
+    /// </summary>
+    /// <exception cref="ImageDecodeException">The bytes are not a usable image (see subclasses).</exception>
+    public PreprocessedImage PreprocessWithFingerprint(ReadOnlySpan<byte> encoded, ImagePreprocessing recipe, out ImageFingerprint fingerprint)
+    {
+        PreprocessedImage image = Run(encoded, recipe, withFingerprint: true, out ImageFingerprint? made);
+        fingerprint = made!;
+        return image;
+    }
+
+    private PreprocessedImage Run(ReadOnlySpan<byte> encoded, ImagePreprocessing recipe, bool withFingerprint, out ImageFingerprint? fingerprint)
     {
         long start = Stopwatch.GetTimestamp();
         byte[] rgb = ArrayPool<byte>.Shared.Rent(recipe.PixelLength);
         float[]? tensor = null;
         try
         {
-            DecodedImage info = decoder.Decode(encoded, recipe, rgb);
+            fingerprint = null;
+            DecodedImage info = withFingerprint
+                ? decoder.DecodeWithFingerprint(encoded, recipe, rgb, out fingerprint)
+                : decoder.Decode(encoded, recipe, rgb);
             long decoded = Stopwatch.GetTimestamp();
             tensor = ArrayPool<float>.Shared.Rent(recipe.TensorLength);
             TensorWriter.Write(rgb, recipe, tensor);

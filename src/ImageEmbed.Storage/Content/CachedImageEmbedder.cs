@@ -11,7 +11,8 @@ public sealed record IndexedImage(ImageEmbedding Embedding, ImageFingerprint Fin
 /// Embeds and fingerprints images through the <see cref="ContentCache"/>, for the service and the CLI alike.
 /// When these exact bytes were seen before, the embedding comes from the cache (only in the same embedding
 /// space, bit-identical) and so does the fingerprint. Adding an image again then costs a SHA-256 and two
-/// lookups. Otherwise both are computed and cached. Thread-safe.
+/// lookups. Otherwise both are computed and cached; when neither is cached, from one decode (the engine's
+/// <see cref="Imaging.ImagingOptions"/> then apply to both). Thread-safe.
 /// </summary>
 /// <param name="fingerprintConcurrency">Fingerprints computed at once (each is a decode); 0 = one per core.</param>
 /// <param name="cacheFailed">
@@ -21,8 +22,8 @@ public sealed record IndexedImage(ImageEmbedding Embedding, ImageFingerprint Fin
 public sealed class CachedImageEmbedder(EmbeddingEngine engine, ImageFingerprinter fingerprinter, ContentCache cache,
     int fingerprintConcurrency = 0, Action<SqliteException>? cacheFailed = null)
 {
-    // Fingerprinting is a second decode of the image: bounded like the engine's decodes, so a large batch
-    // queues here instead of decoding hundreds of images at once.
+    // Fingerprinting alone (the embedding was cached) is a decode of the image: bounded like the engine's
+    // decodes, so a large batch queues here instead of decoding hundreds of images at once.
     private readonly SemaphoreSlim _fingerprintSlots = new(fingerprintConcurrency > 0 ? fingerprintConcurrency : Environment.ProcessorCount);
 
     /// <summary>Embeds <paramref name="encoded"/> with <paramref name="model"/> (null = the default) and fingerprints it.</summary>
@@ -33,22 +34,35 @@ public sealed class CachedImageEmbedder(EmbeddingEngine engine, ImageFingerprint
     {
         LoadedModel loaded = await engine.LoadAsync(model).ConfigureAwait(false);
         string hash = ContentHash.Of(encoded.Span);
-
-        ImageEmbedding embedding;
         float[]? vector = FromCache(() => cache.GetEmbedding(loaded.Space, hash));
         bool cached = vector is not null && vector.Length == loaded.Dimensions;
+        ImageFingerprint? fingerprint = FromCache(() => cache.GetFingerprint(hash));
+        bool fingerprintCached = fingerprint is not null;
+
+        ImageEmbedding embedding;
         if (cached)
         {
             embedding = new ImageEmbedding(loaded.Name, vector!, default, loaded.Space);
         }
+        else if (fingerprint is null)
+        {
+            // A new image: one decode makes both the model's pixels and the fingerprint (a second decode was a third
+            // of the CPU per image), bounded by the engine's decode slots.
+            ImageFingerprint? made = null;
+            embedding = await engine.EmbedPreprocessedAsync(loaded.Name,
+                recipe => engine.Preprocessor.PreprocessWithFingerprint(encoded.Span, recipe, out made), ct).ConfigureAwait(false);
+            fingerprint = made!;
+        }
         else
         {
             embedding = await engine.EmbedImageAsync(encoded, loaded.Name, ct).ConfigureAwait(false);
-            ImageEmbedding made = embedding;
-            ToCache(() => cache.PutEmbedding(made.Space, hash, made.Vector));
+        }
+        if (!cached)
+        {
+            ImageEmbedding computed = embedding;
+            ToCache(() => cache.PutEmbedding(computed.Space, hash, computed.Vector));
         }
 
-        ImageFingerprint? fingerprint = FromCache(() => cache.GetFingerprint(hash));
         if (fingerprint is null)
         {
             await _fingerprintSlots.WaitAsync(ct).ConfigureAwait(false);
@@ -60,6 +74,9 @@ public sealed class CachedImageEmbedder(EmbeddingEngine engine, ImageFingerprint
             {
                 _fingerprintSlots.Release();
             }
+        }
+        if (!fingerprintCached)
+        {
             ImageFingerprint computed = fingerprint;
             ToCache(() => cache.PutFingerprint(computed));
         }
