@@ -153,21 +153,6 @@ public sealed class VipsImage : IDisposable
         }
     }
 
-    /// <summary>
-    /// Computes every pixel once into a new image held in libvips memory, so that several pipelines can
-    /// read it without running the source's (decode) operations again. Fails like <see cref="WriteToMemory"/>.
-    /// </summary>
-    public VipsImage CopyMemory()
-    {
-        VipsImageHandle handle = VipsInterop.ImageCopyMemory(_handle);
-        if (handle.IsInvalid)
-        {
-            handle.Dispose();
-            throw VipsException.FromErrorBuffer("Could not decode image pixels");
-        }
-        return new VipsImage(handle);
-    }
-
     /// <summary>Encodes the image in the format the suffix names, e.g. <c>.jpg[Q=85]</c> or <c>.png</c>.</summary>
     public unsafe byte[] WriteToBuffer(string suffix)
     {

@@ -112,9 +112,6 @@ internal static unsafe partial class VipsInterop
     [LibraryImport(Lib, EntryPoint = "vips_image_write_to_memory")]
     internal static partial void* ImageWriteToMemory(VipsImageHandle image, out nuint size);
 
-    [LibraryImport(Lib, EntryPoint = "vips_image_copy_memory")]
-    internal static partial VipsImageHandle ImageCopyMemory(VipsImageHandle image);
-
     [LibraryImport(Lib, EntryPoint = "vips_image_write_to_buffer", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int ImageWriteToBuffer(VipsImageHandle image, string suffix, out nint buffer, out nuint size, nint terminator);
 
