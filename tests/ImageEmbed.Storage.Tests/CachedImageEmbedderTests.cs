@@ -46,6 +46,58 @@ public sealed class CachedImageEmbedderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Embed_NewImage_OneDecodeGivesTheEnginesVectorAndTheFingerprintersFingerprint()
+    {
+        var fingerprinter = new ImageFingerprinter(new ImagingOptions());
+        var embedder = new CachedImageEmbedder(_engine, fingerprinter, _cache);
+        byte[] bytes = File.ReadAllBytes(TestPaths.DevFiles()[11]);
+
+        IndexedImage indexed = await embedder.EmbedAsync(bytes, null).DefaultTimeout();
+
+        ImageEmbedding alone = await _engine.EmbedImageAsync(bytes, null).DefaultTimeout();
+        ImageFingerprint expected = fingerprinter.Compute(bytes);
+        Assert.Equal(alone.Vector, indexed.Embedding.Vector);
+        Assert.Equal((expected.ContentHash, expected.PerceptualHash), (indexed.Fingerprint.ContentHash, indexed.Fingerprint.PerceptualHash));
+        Assert.Equal(expected.Thumbnail, indexed.Fingerprint.Thumbnail);
+        Assert.Equal(expected.Thumbnail, _cache.GetFingerprint(expected.ContentHash)!.Thumbnail);
+        Assert.Equal(alone.Vector, _cache.GetEmbedding(alone.Space, expected.ContentHash)!);
+    }
+
+    [Fact]
+    public async Task Embed_OnlyTheFingerprintCached_EmbedsAndKeepsTheCachedFingerprint()
+    {
+        var embedder = new CachedImageEmbedder(_engine, new ImageFingerprinter(new ImagingOptions()), _cache);
+        byte[] bytes = File.ReadAllBytes(TestPaths.DevFiles()[12]);
+        // A fingerprint no decode of these bytes gives: returned as is, so it was read, not computed.
+        var marked = new ImageFingerprint(ContentHash.Of(bytes), 0x0123456789abcdef, [0xff, 0xd8, 0xff], 1, 1);
+        _cache.PutFingerprint(marked);
+
+        IndexedImage indexed = await embedder.EmbedAsync(bytes, null).DefaultTimeout();
+
+        Assert.False(indexed.EmbeddingCached);
+        Assert.Equal(marked.PerceptualHash, indexed.Fingerprint.PerceptualHash);
+        Assert.Equal((await _engine.EmbedImageAsync(bytes, null).DefaultTimeout()).Vector, indexed.Embedding.Vector);
+    }
+
+    [Fact]
+    public async Task Embed_OnlyTheEmbeddingCached_FingerprintsAlone()
+    {
+        var fingerprinter = new ImageFingerprinter(new ImagingOptions());
+        var embedder = new CachedImageEmbedder(_engine, fingerprinter, _cache);
+        byte[] bytes = File.ReadAllBytes(TestPaths.DevFiles()[13]);
+        LoadedModel model = await _engine.LoadAsync(null).DefaultTimeout();
+        float[] vector = (await _engine.EmbedImageAsync(bytes, null).DefaultTimeout()).Vector;
+        _cache.PutEmbedding(model.Space, ContentHash.Of(bytes), vector);
+
+        IndexedImage indexed = await embedder.EmbedAsync(bytes, null).DefaultTimeout();
+
+        Assert.True(indexed.EmbeddingCached);
+        Assert.Equal(vector, indexed.Embedding.Vector);
+        Assert.Equal(fingerprinter.Compute(bytes).Thumbnail, indexed.Fingerprint.Thumbnail);
+        Assert.NotNull(_cache.GetFingerprint(ContentHash.Of(bytes)));
+    }
+
+    [Fact]
     public async Task Embed_BadImage_ThrowsAndCachesNothing()
     {
         var embedder = new CachedImageEmbedder(_engine, new ImageFingerprinter(new ImagingOptions()), _cache);
