@@ -41,11 +41,13 @@ public sealed class ImageDecoder
     }
 
     /// <summary>
-    /// <see cref="Decode"/> and <see cref="ImageFingerprinter.Compute"/> from one decode: the source is opened and
-    /// decoded once (JPEGs at the smaller of the two shrink-on-load factors), then resized for the model and for the
-    /// thumbnail. Each output is exactly what its own method gives whenever the shared factor
-    /// (<see cref="SharedShrinkFactor"/>) is that method's own, as it is for every image that is not a JPEG; otherwise it
-    /// comes from a larger decode, within shrink-on-load's own noise of it. The same errors as <see cref="Decode"/>.
+    /// <see cref="Decode"/> and <see cref="ImageFingerprinter.Compute"/> from one decode where one serves both: the source is
+    /// opened and decoded once, at the model's own shrink-on-load factor, then resized for the model and for the thumbnail.
+    /// The model's pixels are always <see cref="Decode"/>'s, so an item's embedding is the one its file gets anywhere else.
+    /// The fingerprint is <see cref="ImageFingerprinter.Compute"/>'s whenever both use the same factor (every image that
+    /// is not a JPEG; 99 of the 100 dev photos); when the model's factor is the finer one, the thumbnail comes from that
+    /// finer decode (a bit or two of pHash at most); when the thumbnail needs the finer one (<see cref="SharedShrinkFactor"/>
+    /// is null), the fingerprint is decoded again on its own. The same errors as <see cref="Decode"/>.
     /// </summary>
     /// <exception cref="UnsupportedImageFormatException">Not a supported raster format.</exception>
     /// <exception cref="ImageTooLargeException">Over <see cref="ImagingOptions.MaxPixels"/>; no pixel was decoded.</exception>
@@ -63,19 +65,24 @@ public sealed class ImageDecoder
     public int ShrinkFactor(int width, int height, ImagePreprocessing recipe) =>
         _untrusted.Options.ShrinkOnLoad ? JpegShrinkFactor(width, height, recipe) : 1;
 
-    /// <summary>The shrink <see cref="DecodeWithFingerprint"/> uses: the smaller one, so both outputs keep their margin.</summary>
-    public int SharedShrinkFactor(int width, int height, ImagePreprocessing recipe) =>
-        Math.Min(ShrinkFactor(width, height, recipe), ImageFingerprinter.JpegShrinkFactor(width, height));
+    /// <summary>
+    /// The factor <see cref="DecodeWithFingerprint"/> decodes a JPEG of this size at for both outputs: the model's own,
+    /// when it leaves the thumbnail at least as many pixels as <see cref="ImageFingerprinter.JpegShrinkFactor"/> would.
+    /// Null when the thumbnail needs a finer decode than the model (e.g. 4032×3024: 1/4 against 1/8); decoding at the
+    /// thumbnail's factor instead would change the model's pixels, and with them the embedding.
+    /// </summary>
+    public int? SharedShrinkFactor(int width, int height, ImagePreprocessing recipe)
+    {
+        int shrink = ShrinkFactor(width, height, recipe);
+        return shrink <= ImageFingerprinter.JpegShrinkFactor(width, height) ? shrink : null;
+    }
 
     private DecodedImage Run(ReadOnlySpan<byte> encoded, ImageFormat format, ImagePreprocessing recipe, Span<byte> rgb)
     {
         var chain = new List<VipsImage>(10);
         try
         {
-            // A 12-megapixel photo decoded in full costs ~100 ms, almost all of it thrown away by the resize to 224 px.
-            VipsImage upright = _untrusted.OpenUpright(encoded, format, info => ShrinkFactor(info.SourceWidth, info.SourceHeight, recipe), chain, out DecodedImage info);
-            WriteFitted(upright, recipe, rgb, chain);
-            return info;
+            return Fitted(encoded, format, recipe, rgb, chain, out _);
         }
         finally
         {
@@ -88,11 +95,11 @@ public sealed class ImageDecoder
         var chain = new List<VipsImage>(12);
         try
         {
-            VipsImage upright = _untrusted.OpenUpright(encoded, format, info => SharedShrinkFactor(info.SourceWidth, info.SourceHeight, recipe), chain, out DecodedImage info);
-            // The model's pixels first: a bad file then fails exactly as Decode does. The loader keeps what it decoded
-            // for the lifetime of upright, so the thumbnail is resized from those pixels instead of decoding again.
-            WriteFitted(upright, recipe, rgb, chain);
-            return (info, ImageFingerprinter.FromUpright(upright, hash, chain));
+            // The model's pixels exactly as Decode makes them (and a bad file fails as it does there). The loader keeps
+            // what it decoded while upright lives, so the thumbnail is resized from those pixels without decoding again.
+            DecodedImage info = Fitted(encoded, format, recipe, rgb, chain, out VipsImage upright);
+            bool shared = format != ImageFormat.Jpeg || SharedShrinkFactor(info.SourceWidth, info.SourceHeight, recipe) is not null;
+            return (info, shared ? ImageFingerprinter.FromUpright(upright, hash, chain) : ImageFingerprinter.Run(_untrusted, encoded, format, hash));
         }
         finally
         {
@@ -100,18 +107,22 @@ public sealed class ImageDecoder
         }
     }
 
-    private static void CheckDestination(ImagePreprocessing recipe, Span<byte> rgb)
+    /// <summary>Opens, decodes and resizes <paramref name="encoded"/> for the model into <paramref name="rgb"/>; <paramref name="upright"/> is the full image it came from.</summary>
+    private DecodedImage Fitted(ReadOnlySpan<byte> encoded, ImageFormat format, ImagePreprocessing recipe, Span<byte> rgb, List<VipsImage> chain, out VipsImage upright)
     {
-        if (rgb.Length < recipe.PixelLength)
-            throw new ArgumentException($"Destination holds {rgb.Length} bytes; {recipe.Width}x{recipe.Height} RGB needs {recipe.PixelLength}.", nameof(rgb));
-    }
-
-    private static void WriteFitted(VipsImage upright, ImagePreprocessing recipe, Span<byte> rgb, List<VipsImage> chain)
-    {
+        // A 12-megapixel photo decoded in full costs ~100 ms, almost all of it thrown away by the resize to 224 px.
+        upright = _untrusted.OpenUpright(encoded, format, info => ShrinkFactor(info.SourceWidth, info.SourceHeight, recipe), chain, out DecodedImage info);
         VipsImage image = UntrustedImage.Track(chain, Fit(upright, recipe));
         if (image.Width != recipe.Width || image.Height != recipe.Height || image.Bands != 3)
             throw new ImageDecodeException($"Internal resize produced {image.Width}x{image.Height}x{image.Bands}, expected {recipe.Width}x{recipe.Height}x3.");
         image.WriteToMemory(rgb);
+        return info;
+    }
+
+    private static void CheckDestination(ImagePreprocessing recipe, Span<byte> rgb)
+    {
+        if (rgb.Length < recipe.PixelLength)
+            throw new ArgumentException($"Destination holds {rgb.Length} bytes; {recipe.Width}x{recipe.Height} RGB needs {recipe.PixelLength}.", nameof(rgb));
     }
 
     /// <summary>

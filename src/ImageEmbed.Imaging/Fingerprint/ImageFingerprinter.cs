@@ -31,7 +31,7 @@ public sealed class ImageFingerprinter
     {
         ImageFormat format = UntrustedImage.Sniff(encoded);
         string hash = ContentHash.Of(encoded);
-        return UntrustedImage.Diagnosed(encoded, format, hash, Run);
+        return UntrustedImage.Diagnosed(encoded, format, hash, (bytes, f, h) => Run(_untrusted, bytes, f, h));
     }
 
     /// <summary>
@@ -78,12 +78,13 @@ public sealed class ImageFingerprinter
         return new ImageFingerprint(hash, PerceptualHash.Compute(small), jpeg, width, height);
     }
 
-    private ImageFingerprint Run(ReadOnlySpan<byte> encoded, ImageFormat format, string hash)
+    /// <summary>Opens and decodes <paramref name="encoded"/> on its own (at the thumbnail's shrink-on-load factor) and fingerprints it.</summary>
+    internal static ImageFingerprint Run(UntrustedImage untrusted, ReadOnlySpan<byte> encoded, ImageFormat format, string hash)
     {
         var chain = new List<VipsImage>(10);
         try
         {
-            VipsImage upright = _untrusted.OpenUpright(encoded, format, static info => JpegShrinkFactor(info.SourceWidth, info.SourceHeight), chain, out _);
+            VipsImage upright = untrusted.OpenUpright(encoded, format, static info => JpegShrinkFactor(info.SourceWidth, info.SourceHeight), chain, out _);
             return FromUpright(upright, hash, chain);
         }
         finally
