@@ -46,7 +46,7 @@ public sealed class ImageDecoder
     /// The model's pixels are always <see cref="Decode"/>'s, so an item's embedding is the one its file gets anywhere else.
     /// The fingerprint is <see cref="ImageFingerprinter.Compute"/>'s whenever both use the same factor (every image that
     /// is not a JPEG; 99 of the 100 dev photos); when the model's factor is the finer one, the thumbnail comes from that
-    /// finer decode (a bit or two of pHash at most); when the thumbnail needs the finer one (<see cref="SharedShrinkFactor"/>
+    /// finer decode (its pHash within a bit or two); when the thumbnail needs the finer one (<see cref="SharedShrinkFactor"/>
     /// is null), the fingerprint is decoded again on its own. The same errors as <see cref="Decode"/>.
     /// </summary>
     /// <exception cref="UnsupportedImageFormatException">Not a supported raster format.</exception>
