@@ -29,7 +29,7 @@ internal static class BenchCommand
     private static readonly OptionSpec MapOption = new("map", null, null, "Benchmark the collection map (PCA + k-means) instead, on clustered random vectors (--vectors, --dims; default 1000,10000).");
     private static readonly OptionSpec Concurrency = new("concurrency", "c", "LIST", "Concurrent HTTP clients for the --server rows, comma-separated (default 1,8,32).");
     private static readonly OptionSpec Json = new("json", null, "FILE", "Also write the rows as JSON (images/s, p50/p99 ms) for bench/report.mjs.");
-    private static readonly OptionSpec MakeVit = new("make-vit", null, "DIR", "Write a ViT-B/32-shaped CLIP vision tower with random weights into DIR/clip-vit-b32-random, and the same weights with int8 linear layers into DIR/clip-vit-b32-random-int8 (HF layout + manifest), and exit.");
+    private static readonly OptionSpec MakeVit = new("make-vit", null, "DIR", "Write a ViT-B/32-shaped CLIP vision tower with random weights into DIR/clip-vit-b32-random (HF layout + manifest) and exit; 'imageembed models quantize clip-vit-b32-random' makes its int8 variant.");
 
     public static readonly CommandSpec Spec = new(
         "bench",
@@ -54,9 +54,8 @@ internal static class BenchCommand
     {
         if (args.Get("make-vit") is string vitDir)
         {
-            Console.Error.WriteLine($"bench: writing {VitBenchModel.Name} (about 350 MB) and {VitBenchModel.Int8Name} (about 90 MB) into {vitDir}");
+            Console.Error.WriteLine($"bench: writing {VitBenchModel.Name} (about 350 MB) into {vitDir}");
             Console.WriteLine(VitBenchModel.Write(vitDir));
-            Console.WriteLine(VitBenchModel.Write(vitDir, int8: true));
             return 0;
         }
         if (args.Has("store"))
