@@ -42,7 +42,8 @@ internal static class ModelQuantize
         StagedQuantization staged;
         try
         {
-            staged = QuantizedModelBuilder.Stage(source, name, options.Directory, args.Has("force"), new Progress(clock));
+            staged = QuantizedModelBuilder.Stage(source, name, options.Directory, args.Has("force"), new Progress());
+            Console.Error.WriteLine($"quantize: {name} written in {clock.Elapsed.TotalSeconds:F1} s");
         }
         catch (QuantizationException e)
         {
@@ -87,9 +88,9 @@ internal static class ModelQuantize
 
     private readonly record struct Parity(float Mean, float Min);
 
-    private sealed class Progress(Stopwatch clock) : IProgress<string>
+    private sealed class Progress : IProgress<string>
     {
-        public void Report(string value) => Console.Error.WriteLine($"quantize: {value} ({clock.Elapsed.TotalSeconds:F1} s)");
+        public void Report(string value) => Console.Error.WriteLine($"quantize: {value}");
     }
 
     private static string Mb(long bytes) => $"{bytes / 1024.0 / 1024.0:F1} MB";
