@@ -7,7 +7,7 @@ namespace ImageEmbed.Imaging.Decode;
 /// The front every decode of untrusted bytes shares (<see cref="ImageDecoder"/> for models,
 /// <see cref="Fingerprint.ImageFingerprinter"/> for hashes and thumbnails): sniff → header with the
 /// loader checked against the sniffed format → pixel limit before any pixel work → optional JPEG
-/// shrink-on-load → EXIF orientation → embedded ICC (or CMYK) to sRGB → 8-bit → alpha flattened onto
+/// shrink-on-load → EXIF orientation → embedded ICC (or CMYK) to sRGB, unless the profile is sRGB already → 8-bit → alpha flattened onto
 /// white → 3 bands. Every image made is added to the caller's chain, which disposes them.
 /// </summary>
 internal sealed class UntrustedImage
@@ -66,7 +66,7 @@ internal sealed class UntrustedImage
     public static VipsImage ToUprightRgb(VipsImage image, DecodedImage info, List<VipsImage> chain)
     {
         image = Track(chain, image.Autorotate());
-        if (info.HadIccProfile && TryIccToSrgb(image, null) is { } transformed) image = Track(chain, transformed);
+        if (info.HadIccProfile && !SrgbProfiles.IsSrgb(image) && TryIccToSrgb(image, null) is { } transformed) image = Track(chain, transformed);
         // CMYK without a profile: libvips' built-in CMYK profile, as the reference pipeline (sharp) does.
         else if (image.IsCmyk && TryIccToSrgb(image, "cmyk") is { } fromCmyk) image = Track(chain, fromCmyk);
         image = Track(chain, image.Colourspace("srgb"));

@@ -88,6 +88,19 @@ public sealed class VipsImage : IDisposable
     /// <summary>True when the header carries metadata <paramref name="field"/>, e.g. <c>icc-profile-data</c>.</summary>
     public bool HasField(string field) => VipsInterop.ImageGetTypeof(_handle, field) != 0;
 
+    /// <summary>A copy of a binary field such as <c>icc-profile-data</c>; null when the image has no such field.</summary>
+    public unsafe byte[]? GetBlob(string field)
+    {
+        if (!HasField(field) || VipsInterop.ImageGetBlob(_handle, field, out void* data, out nuint length) != 0) return null;
+        return new ReadOnlySpan<byte>(data, checked((int)length)).ToArray();
+    }
+
+    /// <summary>Attaches a copy of <paramref name="value"/> as a binary field (e.g. an ICC profile to transform from).</summary>
+    public unsafe void SetBlob(string field, ReadOnlySpan<byte> value)
+    {
+        fixed (byte* p = value) VipsInterop.ImageSetBlobCopy(_handle, field, p, (nuint)value.Length);
+    }
+
     /// <summary>Rotates/flips by the EXIF orientation tag (and removes the tag).</summary>
     public VipsImage Autorotate() => Call("autorot", null);
 

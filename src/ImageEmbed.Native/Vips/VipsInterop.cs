@@ -100,6 +100,12 @@ internal static unsafe partial class VipsInterop
     [LibraryImport(Lib, EntryPoint = "vips_image_get_typeof", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial nuint ImageGetTypeof(VipsImageHandle image, string name);
 
+    [LibraryImport(Lib, EntryPoint = "vips_image_get_blob", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int ImageGetBlob(VipsImageHandle image, string name, out void* data, out nuint length);
+
+    [LibraryImport(Lib, EntryPoint = "vips_image_set_blob_copy", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial void ImageSetBlobCopy(VipsImageHandle image, string name, void* data, nuint length);
+
     [LibraryImport(Lib, EntryPoint = "vips_image_get_n_pages")]
     internal static partial int ImageGetNPages(VipsImageHandle image);
 
