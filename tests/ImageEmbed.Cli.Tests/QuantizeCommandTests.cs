@@ -57,6 +57,29 @@ public sealed class QuantizeCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Quantize_ModelWithTextTower_QuantizesBothTowersAndChecksTextParity()
+    {
+        InstallModel("clipish", TwoLayer(new Random(5)), TextTower(new Random(6)));
+
+        CliRunner.Result result = await CliRunner.RunAsync(["models", "quantize", "clipish", "--seconds", "0"], Env);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Contains(", 1 in the text tower (", result.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"text parity over 8 texts: mean cosine 0\.99\d+, min 0\.99\d+", result.Stdout);
+        var registry = new ModelRegistry(new ModelsOptions { Directory = _models });
+        InstalledModel source = registry.Find("clipish"), int8 = registry.Find("clipish-int8");
+        Assert.Equal(Sha256(int8.TextEncoderPath!), int8.Manifest.Text!.Sha256);
+        Assert.Equal(Sha256(source.TextEncoderPath!), int8.Manifest.Text.SpaceSha256);
+        Assert.NotEqual(Sha256(source.TextEncoderPath!), Sha256(int8.TextEncoderPath!));
+
+        await using var engine = new EmbeddingEngine(new ModelsOptions { Directory = _models }, new ImagingOptions());
+        string[] texts = ["a photo of a cat", "a diagram of a bridge"];
+        float[][] a = (await engine.EmbedTextsAsync(texts, "clipish").DefaultTimeout()).Vectors;
+        float[][] b = (await engine.EmbedTextsAsync(texts, "clipish-int8").DefaultTimeout()).Vectors;
+        for (int i = 0; i < texts.Length; i++) Assert.InRange(VectorMath.Cosine(a[i], b[i]), 0.999f, 1.0001f);
+    }
+
+    [Fact]
     public async Task Quantize_AsNameWithImagesFolderAndForce_ReplacesThatName()
     {
         InstallModel("tiny", TwoLayer(new Random(2)));
@@ -124,10 +147,15 @@ public sealed class QuantizeCommandTests : IDisposable
 
     private const int Dimensions = 64;
 
-    private void InstallModel(string name, OnnxModel model)
+    private void InstallModel(string name, OnnxModel model, OnnxModel? text = null)
     {
         string dir = Path.Combine(_models, name);
         OnnxWriter.WriteFile(model, Path.Combine(dir, "model.onnx"));
+        if (text is not null)
+        {
+            OnnxWriter.WriteFile(text, Path.Combine(dir, "text.onnx"));
+            File.Copy(Path.Combine(TestPaths.Shared, "tokenizers", "clip-vit-b32", "tokenizer.json"), Path.Combine(dir, "tokenizer.json"));
+        }
         Directory.CreateDirectory(Path.Combine(dir, "notes"));
         File.WriteAllText(Path.Combine(dir, "notes", "LICENSE.txt"), "test model");
         ModelManifest clip = ModelCatalog.ClipVitB32;
@@ -137,6 +165,7 @@ public sealed class QuantizeCommandTests : IDisposable
             Dimensions = Dimensions,
             Description = "test model",
             Image = clip.Image with { File = "model.onnx", Input = "pixel_values", Output = "image_embeds", Sha256 = Sha256(Path.Combine(dir, "model.onnx")), Size = null },
+            Text = text is null ? null : clip.Text! with { File = "text.onnx", Sha256 = null, Size = null },
         });
     }
 
@@ -148,6 +177,22 @@ public sealed class QuantizeCommandTests : IDisposable
         new OnnxNode("Relu", "relu", ["hb"], ["a"], []),
         new OnnxNode("MatMul", "fc2", ["a", "w2"], ["image_embeds"], []),
     ], new Dictionary<string, (long[] Dims, float Scale)> { ["w1"] = ([Flat, 128], 0.03f), ["b1"] = ([128], 0.1f), ["w2"] = ([128, Dimensions], 0.1f) });
+
+    // input_ids int64 [N,77] → Cast float → Mul 1/49408 (ids to 0..1) → MatMul 77→64
+    private static OnnxModel TextTower(Random rng)
+    {
+        float[] w = new float[77 * Dimensions];
+        for (int i = 0; i < w.Length; i++) w[i] = (float)(rng.NextDouble() * 2 - 1) * 0.1f;
+        return new OnnxModel(new OnnxGraph("text",
+            [
+                new OnnxNode("Cast", "cast", ["input_ids"], ["ids"], [OnnxAttribute.Int("to", (long)OnnxDataType.Float)]),
+                new OnnxNode("Mul", "scale", ["ids", "vocab"], ["scaled"], []),
+                new OnnxNode("MatMul", "projection", ["scaled", "w"], ["text_embeds"], []),
+            ],
+            [OnnxTensor.Float("vocab", [], new[] { 1f / 49408 }), OnnxTensor.Float("w", [77, Dimensions], w)],
+            [new OnnxValueInfo("input_ids", OnnxDataType.Int64, [OnnxDim.Symbolic("batch_size"), OnnxDim.Fixed(77)])],
+            [new OnnxValueInfo("text_embeds", OnnxDataType.Float, [OnnxDim.Symbolic("batch_size"), OnnxDim.Fixed(Dimensions)])]), "text tower (tests)") { OpsetVersion = 17 };
+    }
 
     private static OnnxModel PoolOnly() => new(new OnnxGraph("pool_only",
         [

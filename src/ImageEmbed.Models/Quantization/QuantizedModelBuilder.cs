@@ -55,10 +55,10 @@ public static class QuantizedModelBuilder
             if (m.Text is { } t)
             {
                 progress?.Report($"quantizing {t.File}");
-                string textPath2 = Path.Combine(staging, t.File);
-                text = OnnxQuantizer.QuantizeFile(source.TextEncoderPath!, textPath2);
-                if (text.MatMuls == 0) File.Copy(source.TextEncoderPath!, textPath2, overwrite: true);
-                textSpec = t with { Sha256 = Sha256(textPath2), Size = new FileInfo(textPath2).Length, SpaceSha256 = null };
+                string stagedText = Path.Combine(staging, t.File);
+                text = OnnxQuantizer.QuantizeFile(source.TextEncoderPath!, stagedText);
+                if (text.MatMuls == 0) File.Copy(source.TextEncoderPath!, stagedText, overwrite: true);
+                textSpec = t with { Sha256 = Sha256(stagedText), Size = new FileInfo(stagedText).Length, SpaceSha256 = null };
             }
 
             ModelManifest manifest = m with
