@@ -20,10 +20,12 @@ if [[ ! -d "$root/bench/peer/node_modules/@huggingface/transformers" ]]; then
   (cd "$root/bench/peer" && npm ci --ignore-scripts --no-audit --no-fund >&2)
 fi
 
-# The full-size ViT-B/32-shaped CLIP vision tower (random weights, ~350 MB, not committed).
-# Also its int8 variant (same weights, linear layers dynamically quantized, ~90 MB).
-[[ -f "$out/models/clip-vit-b32-random/onnx/vision_model.onnx" && -f "$out/models/clip-vit-b32-random-int8/onnx/vision_model.onnx" ]] ||
-  "$root/imageembed" bench --make-vit "$out/models" >/dev/null
+# The full-size ViT-B/32-shaped CLIP vision tower (random weights, ~350 MB, not committed), and its int8
+# variant made from that file by the product's quantizer (linear layers dynamically quantized, ~90 MB; the
+# same HF folder layout, so the peer loads it too). The quantizer's parity check goes to quantize.txt.
+[[ -f "$out/models/clip-vit-b32-random/onnx/vision_model.onnx" ]] || "$root/imageembed" bench --make-vit "$out/models" >/dev/null
+IMAGEEMBED_MODELS_DIR="$out/models" "$root/imageembed" models quantize clip-vit-b32-random --images "$images" --seconds 0 --force \
+  >"$out/quantize.txt"
 
 # mobilenet-v2-140 for the peer: the same model.onnx (a link), the recipe as a transformers.js
 # preprocessor config (squash to 224x224, bilinear, /255, no normalization), input/output names and layout.

@@ -25,7 +25,7 @@ public sealed class LoadedModel : IAsyncDisposable
     public MicroBatcher Batcher { get; }
 
     /// <summary>Images a bulk caller keeps in flight for this model (<see cref="ModelsOptions.BulkConcurrency"/>).</summary>
-    public int BulkConcurrency => ModelsOptions.BulkConcurrencyFor(Batcher.MaxBatchSize);
+    public int BulkConcurrency => ModelsOptions.BulkConcurrencyFor(Batcher.MaxBatchSize, Batcher.Runners);
 
     /// <summary>The text tower, for CLIP-family models; null for image-only models.</summary>
     public TextEncoder? Text { get; }

@@ -20,8 +20,18 @@ public sealed class ModelsOptions
     /// </summary>
     public string Aliases { get; set; } = "image-embedding-3-small=default";
 
-    /// <summary>Threads ONNX Runtime may use inside one batch. 0 = one per core.</summary>
+    /// <summary>Threads ONNX Runtime may use inside one batch. 0 = the cores divided among <see cref="ParallelBatches"/>.</summary>
     public int IntraOpThreads { get; set; }
+
+    /// <summary>
+    /// Batches of one model that may run at once (<c>IMAGEEMBED_PARALLEL_BATCHES</c>), sharing its session.
+    /// Defaults to 1: one batch at a time, spread over every core. More suits small models on several
+    /// cores, where splitting each operator across threads costs more than it gains (docs/BENCHMARKS.md).
+    /// </summary>
+    public int ParallelBatches { get; set; } = 1;
+
+    /// <summary>Intra-op threads per batch: <see cref="IntraOpThreads"/>, or the cores shared among <see cref="ParallelBatches"/>.</summary>
+    public int EffectiveIntraOpThreads => IntraOpThreads > 0 ? IntraOpThreads : Math.Max(1, Environment.ProcessorCount / Math.Max(1, ParallelBatches));
 
     /// <summary>
     /// Let ONNX Runtime's threads spin between operators instead of sleeping (<c>IMAGEEMBED_INTRA_OP_SPINNING</c>).
@@ -31,7 +41,7 @@ public sealed class ModelsOptions
     public bool IntraOpSpinning { get; set; }
 
     /// <summary>The ONNX Runtime session settings these options stand for.</summary>
-    public ImageEmbed.Native.Onnx.OrtSessionSettings SessionSettings() => new() { IntraOpThreads = IntraOpThreads, AllowSpinning = IntraOpSpinning };
+    public ImageEmbed.Native.Onnx.OrtSessionSettings SessionSettings() => new() { IntraOpThreads = EffectiveIntraOpThreads, AllowSpinning = IntraOpSpinning };
 
     /// <summary>
     /// Most images run through the model at once. 0 (the default) = automatic: each model is timed when it
@@ -77,9 +87,10 @@ public sealed class ModelsOptions
     /// model is loaded (e.g. feeding a remote server) this assumes the largest batch; a loaded model knows
     /// its own (<see cref="LoadedModel.BulkConcurrency"/>).
     /// </summary>
-    public int BulkConcurrency => BulkConcurrencyFor(EffectiveMaxBatchSize);
+    public int BulkConcurrency => BulkConcurrencyFor(EffectiveMaxBatchSize, ParallelBatches);
 
-    internal static int BulkConcurrencyFor(int batchSize) => 2 * batchSize + Environment.ProcessorCount;
+    // Enough to fill every running batch and the next one, plus one decode per core.
+    internal static int BulkConcurrencyFor(int batchSize, int runners) => (runners + 1) * batchSize + Environment.ProcessorCount;
 
     /// <summary>Problems with these settings, each naming the key and value; empty when valid.</summary>
     public IEnumerable<string> Validate()
@@ -90,6 +101,7 @@ public sealed class ModelsOptions
                 yield return $"Models:Aliases entries must be NAME=TARGET (was '{pair}').";
         if (IntraOpThreads < 0) yield return $"Models:IntraOpThreads must be 0 (one per core) or more (was {IntraOpThreads}).";
         if (MaxBatchSize is < 0 or > 1024) yield return $"Models:MaxBatchSize must be 0 (automatic) or within 1..1024 (was {MaxBatchSize}).";
+        if (ParallelBatches is < 1 or > 64) yield return $"Models:ParallelBatches must be within 1..64 (was {ParallelBatches}).";
         if (MaxBatchDelayMs is < 0 or > 1000) yield return $"Models:MaxBatchDelayMs must be within 0..1000 (was {MaxBatchDelayMs}).";
         if (QueueCapacity < 1) yield return $"Models:QueueCapacity must be at least 1 (was {QueueCapacity}).";
     }

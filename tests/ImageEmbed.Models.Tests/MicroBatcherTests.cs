@@ -42,6 +42,44 @@ public sealed class MicroBatcherTests
     }
 
     [Fact]
+    public async Task EmbedAsync_ParallelBatches_EveryRequestGetsItsOwnVector()
+    {
+        await using EmbeddingEngine engine = EngineFactory.Create(maxBatchSize: 2, maxBatchDelayMs: 0, parallelBatches: 3);
+        LoadedModel model = await engine.LoadAsync(null).DefaultTimeout();
+        Assert.Equal(3, model.Batcher.Runners);
+        Assert.Equal(4 * 2 + Environment.ProcessorCount, model.BulkConcurrency);
+        string[] files = TestPaths.DevFiles().Take(24).ToArray();
+        float[][] alone = new float[files.Length][];
+        for (int i = 0; i < files.Length; i++)
+            alone[i] = (await engine.EmbedImageAsync(File.ReadAllBytes(files[i]), null).DefaultTimeout()).Vector;
+
+        // Three runners take batches from one queue at once: nothing lost, nothing crossed over.
+        ImageEmbedding[] results = await Task.WhenAll(files.Select(f => engine.EmbedImageAsync(File.ReadAllBytes(f), null))).DefaultTimeout();
+
+        for (int i = 0; i < files.Length; i++)
+            for (int d = 0; d < alone[i].Length; d++)
+                Assert.True(Math.Abs(alone[i][d] - results[i].Vector[d]) <= 1e-5, $"image {i} dim {d}");
+        Assert.True(model.Batcher.IsResponsive(TimeSpan.FromSeconds(5)));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(65)]
+    public void Options_ParallelBatchesOutOfRange_NamesTheSetting(int value)
+    {
+        string problem = Assert.Single(new ModelsOptions { Directory = "/models", ParallelBatches = value }.Validate());
+        Assert.Equal($"Models:ParallelBatches must be within 1..64 (was {value}).", problem);
+    }
+
+    [Fact]
+    public void Options_ParallelBatches_ShareTheCoresOutAsIntraOpThreads()
+    {
+        Assert.Equal(Environment.ProcessorCount, new ModelsOptions().EffectiveIntraOpThreads);
+        Assert.Equal(1, new ModelsOptions { ParallelBatches = Environment.ProcessorCount }.EffectiveIntraOpThreads);
+        Assert.Equal(3, new ModelsOptions { ParallelBatches = Environment.ProcessorCount, IntraOpThreads = 3 }.EffectiveIntraOpThreads);
+    }
+
+    [Fact]
     public async Task EmbedAsync_QueueFull_RefusesWithOverloadedInsteadOfQueueing()
     {
         await using EmbeddingEngine engine = EngineFactory.Create(maxBatchSize: 1, queueCapacity: 2, maxBatchDelayMs: 0);

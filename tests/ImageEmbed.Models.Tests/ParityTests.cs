@@ -74,12 +74,13 @@ public sealed class ParityTests(ITestOutputHelper output) : IAsyncLifetime
 
 internal static class EngineFactory
 {
-    public static EmbeddingEngine Create(int maxBatchSize = 16, int queueCapacity = 256, int maxBatchDelayMs = 5) =>
+    public static EmbeddingEngine Create(int maxBatchSize = 16, int queueCapacity = 256, int maxBatchDelayMs = 5, int parallelBatches = 1) =>
         new(new ModelsOptions
         {
             Directory = TestPaths.ModelsDir,
             MaxBatchSize = maxBatchSize,
             QueueCapacity = queueCapacity,
             MaxBatchDelayMs = maxBatchDelayMs,
+            ParallelBatches = parallelBatches,
         }, new ImagingOptions());
 }

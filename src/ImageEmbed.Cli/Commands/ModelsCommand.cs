@@ -9,14 +9,18 @@ namespace ImageEmbed.Cli.Commands;
 /// <summary><c>imageembed models list|info|pull|import-tfjs</c>.</summary>
 internal static class ModelsCommand
 {
-    private static readonly OptionSpec Force = new("force", "f", null, "With pull or import-tfjs: replace the model if it is installed.");
+    private static readonly OptionSpec Force = new("force", "f", null, "With pull, import-tfjs or quantize: replace the model if it is installed.");
     private static readonly OptionSpec Name = new("name", "n", "NAME", "With import-tfjs: the name to install the model as (required).");
+    private static readonly OptionSpec As = new("as", null, "NEWNAME", "With quantize: the name of the int8 model (default NAME-int8).");
+    private static readonly OptionSpec Images = new("images", "i", "DIR", "With quantize: images for the parity check (default: 16 built-in synthetic images).");
+    private static readonly OptionSpec MinCosine = new("min-cosine", null, "X", "With quantize: the lowest cosine to the original, per image or text, that is accepted (default 0.999).");
+    private static readonly OptionSpec Seconds = new("seconds", "s", "N", "With quantize: seconds to time both models for (default 3; 0 skips the timing).");
 
     public static readonly CommandSpec Spec = new(
         "models",
         "List, inspect and install models.",
-        "models list | models info NAME | models pull NAME [--force] | models import-tfjs DIR --name NAME [--force]",
-        [Force, Name],
+        "models list | models info NAME | models pull NAME [--force] | models import-tfjs DIR --name NAME [--force] | models quantize NAME [--as NEWNAME] [--images DIR] [--min-cosine 0.999] [--seconds N] [--force]",
+        [Force, Name, As, Images, MinCosine, Seconds],
         """
         Subcommands:
           list        Installed models (in IMAGEEMBED_MODELS_DIR) and the catalog of known models.
@@ -30,6 +34,17 @@ internal static class ModelsCommand
                       other names a squash resize at the graph's input size, RGB/255, NHWC.
                       On first start with no model, serve and embed do this themselves with the copy
                       of npm nsfwjs@4.3.0 the build fetched (when the default cannot be pulled).
+          quantize NAME [--as NEWNAME]
+                      Install an int8 variant of an installed model (default name NAME-int8): every
+                      MatMul with a constant weight matrix becomes ONNX Runtime's dynamic int8 pattern
+                      (weights int8 per output column, activations quantized per run); Conv layers and
+                      the rest of the graph stay as they are; the text tower too when there is one.
+                      Then embeds sample images (--images DIR, or 16 built-in synthetic ones) and, for
+                      a text tower, 8 texts with both models, prints the mean and min cosine and both
+                      models' speed, and installs the variant only if the min cosine is at least
+                      --min-cosine. At 0.999 or above the variant shares the original's embedding
+                      space (space_sha256 in its manifest): collections and the content cache take
+                      vectors from either. Exit code 1 when refused (nothing to quantize, parity).
 
         To install a model by hand (an offline machine): create IMAGEEMBED_MODELS_DIR/NAME/, put the
         model's files there (the paths 'models info NAME' lists under downloads), and save the manifest
@@ -102,6 +117,8 @@ internal static class ModelsCommand
                     Console.Error.WriteLine($"error: {e.Message}");
                     return 1;
                 }
+            case "quantize":
+                return await ModelQuantize.RunAsync(args, options, registry, ct).ConfigureAwait(false);
             default:
                 throw new UsageException($"Unknown subcommand 'models {sub}'. See 'imageembed models --help'.");
         }

@@ -11,27 +11,20 @@ namespace ImageEmbed.Cli.Commands;
 /// positional embedding, pre-LN, 12 pre-norm blocks (12-head attention, MLP 768→3072→768 with
 /// quick_gelu), post-LN on the class token, projection 768→512. Written in the Hugging Face /
 /// transformers.js layout (<c>config.json</c>, <c>preprocessor_config.json</c>, <c>onnx/vision_model.onnx</c>)
-/// plus ImageEmbed's manifest, so the engine and the transformers.js peer load the same file.
+/// plus ImageEmbed's manifest, so the engine and the transformers.js peer load the same file. Its int8
+/// variant is made from this file by <c>imageembed models quantize</c>, the product's quantizer.
 /// </summary>
 internal static class VitBenchModel
 {
     public const string Name = "clip-vit-b32-random";
-
-    /// <summary>The same weights with every linear layer's matrix quantized to int8 (dynamic quantization).</summary>
-    public const string Int8Name = Name + "-int8";
     private const int Width = 768, Layers = 12, Heads = 12, Mlp = 3072, Patch = 32, Tokens = 50, Projection = 512;
 
-    /// <summary>
-    /// Writes the model folder <c>DIR/clip-vit-b32-random</c>, or with <paramref name="int8"/>
-    /// <c>DIR/clip-vit-b32-random-int8</c> (same seed, so the same weights before quantization), replacing
-    /// one already there, and returns its path.
-    /// </summary>
-    public static string Write(string modelsDirectory, bool int8 = false, int seed = 32)
+    /// <summary>Writes the model folder <c>DIR/clip-vit-b32-random</c>, replacing one already there, and returns its path.</summary>
+    public static string Write(string modelsDirectory, int seed = 32)
     {
-        string name = int8 ? Int8Name : Name;
-        string dir = Path.Combine(modelsDirectory, name);
+        string dir = Path.Combine(modelsDirectory, Name);
         var rng = new Random(seed);
-        OnnxWriter.WriteFile(Build(rng, int8), Path.Combine(dir, "onnx", "vision_model.onnx"));
+        OnnxWriter.WriteFile(Build(rng), Path.Combine(dir, "onnx", "vision_model.onnx"));
         File.WriteAllText(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(new
         {
             model_type = "clip",
@@ -54,9 +47,9 @@ internal static class VitBenchModel
         ModelManifest clip = ModelCatalog.ClipVitB32;
         ModelFolders.WriteManifest(dir, new ModelManifest
         {
-            Name = name,
+            Name = Name,
             Dimensions = Projection,
-            Description = $"CLIP ViT-B/32-shaped vision tower with random weights{(int8 ? ", linear layers int8" : "")} (benchmarks only).",
+            Description = "CLIP ViT-B/32-shaped vision tower with random weights (benchmarks only).",
             Source = $"imageembed bench --make-vit, seed {seed}",
             Image = clip.Image with { File = "onnx/vision_model.onnx", Sha256 = null, Size = null },
         });
@@ -82,7 +75,7 @@ internal static class VitBenchModel
             do_convert_rgb = true,
         }));
 
-    private static OnnxModel Build(Random rng, bool int8)
+    private static OnnxModel Build(Random rng)
     {
         var nodes = new List<OnnxNode>();
         var weights = new List<OnnxTensor>();
@@ -104,21 +97,6 @@ internal static class VitBenchModel
             weights.Add(OnnxTensor.Float(name, dims, Random(dims, scale)));
             return name;
         }
-        // Dynamic quantization as ONNX Runtime's quantizer writes it, from standard operators that ORT fuses
-        // into one int8 kernel: the activation is quantized per call (uint8, its own scale and zero point),
-        // the matrix once (int8, symmetric, one scale), MatMulInteger in int32, rescaled to float.
-        string QuantizedMatMul(string x, string name, long[] dims, float scale)
-        {
-            float[] w = Random(dims, scale);
-            float step = w.Max(MathF.Abs) / 127f;
-            sbyte[] q = w.Select(v => (sbyte)Math.Clamp(MathF.Round(v / step), -127, 127)).ToArray();
-            weights.Add(OnnxTensor.Int8(name + ".weight_int8", dims, q));
-            string xq = $"dql_{id}", xScale = $"dql_{id}_scale", xZero = $"dql_{id}_zero";
-            nodes.Add(new OnnxNode("DynamicQuantizeLinear", $"dql_{id++}", [x], [xq, xScale, xZero], []));
-            string product = Node("MatMulInteger", [xq, name + ".weight_int8", xZero]);
-            string rescale = Node("Mul", [xScale, Constant(name + ".weight_scale", [], step)]);
-            return Node("Mul", [Node("Cast", [product], OnnxAttribute.Int("to", (long)OnnxDataType.Float)), rescale]);
-        }
         string Constant(string name, long[] dims, float value)
         {
             float[] data = new float[dims.Aggregate(1L, (a, d) => a * d)];
@@ -138,9 +116,7 @@ internal static class VitBenchModel
         const float init = 0.0346f;
         string Linear(string x, string prefix, int inputs, int outputs, bool bias = true)
         {
-            string y = int8
-                ? QuantizedMatMul(x, prefix, [inputs, outputs], init)
-                : Node("MatMul", [x, Weight(prefix + ".weight", [inputs, outputs], init)]);
+            string y = Node("MatMul", [x, Weight(prefix + ".weight", [inputs, outputs], init)]);
             return bias ? Node("Add", [y, Weight(prefix + ".bias", [outputs], init)]) : y;
         }
 

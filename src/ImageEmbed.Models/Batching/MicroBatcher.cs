@@ -8,6 +8,9 @@ namespace ImageEmbed.Models.Batching;
 /// <summary>
 /// Collects concurrent requests for one model into batches: a batch runs when it holds
 /// <c>maxBatchSize</c> images or when <c>maxBatchDelay</c> has passed since its first image arrived.
+/// <c>runners</c> batches may run at once (each on its own thread, sharing the session, which ONNX Runtime
+/// allows); with one per core and one intra-op thread each, small models avoid the cost of splitting
+/// every operator across threads.
 /// The queue is bounded; when it is full, <see cref="EmbedAsync"/> refuses with <see cref="OverloadedException"/>
 /// instead of letting memory grow. Knows nothing of HTTP.
 /// </summary>
@@ -19,36 +22,38 @@ public sealed class MicroBatcher : IAsyncDisposable
     private readonly int _capacity;
     private readonly Channel<Request> _queue;
     private readonly Task _loop;
-    private readonly float[] _batchBuffer;
-    private readonly float[] _outputBuffer;
-    private long _batchStartedAt; // Stopwatch timestamp while a batch runs, 0 while idle
+    private readonly long[] _batchStartedAt; // per runner: Stopwatch timestamp while a batch runs, 0 while idle
+    private long _batchesRun;
 
-    public MicroBatcher(ImageEncoder encoder, int maxBatchSize, TimeSpan maxBatchDelay, int queueCapacity)
+    public MicroBatcher(ImageEncoder encoder, int maxBatchSize, TimeSpan maxBatchDelay, int queueCapacity, int runners = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(queueCapacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(runners, 1);
         _encoder = encoder;
         _maxBatchSize = maxBatchSize;
         _maxBatchDelay = maxBatchDelay;
         _capacity = queueCapacity;
         _queue = Channel.CreateBounded<Request>(new BoundedChannelOptions(queueCapacity)
         {
-            SingleReader = true,
+            SingleReader = runners == 1,
             FullMode = BoundedChannelFullMode.Wait, // only TryWrite is used: "full" means refuse
         });
-        _batchBuffer = new float[maxBatchSize * encoder.Preprocessing.TensorLength];
-        _outputBuffer = new float[maxBatchSize * encoder.Dimensions];
-        _loop = Task.Run(RunLoopAsync);
+        _batchStartedAt = new long[runners];
+        _loop = Task.WhenAll(Enumerable.Range(0, runners).Select(r => Task.Run(() => RunLoopAsync(r))));
     }
 
     /// <summary>Most images run at once (set, or chosen by <see cref="BatchSizeCalibration"/>).</summary>
     public int MaxBatchSize => _maxBatchSize;
 
+    /// <summary>Batches that may run at once.</summary>
+    public int Runners => _batchStartedAt.Length;
+
     /// <summary>Images waiting for a batch.</summary>
     public int QueueLength => _queue.Reader.Count;
 
     /// <summary>Batches run so far.</summary>
-    public long BatchesRun { get; private set; }
+    public long BatchesRun => Interlocked.Read(ref _batchesRun);
 
     /// <summary>
     /// False when a batch has been running longer than <paramref name="stallAfter"/> or the loop has died:
@@ -57,8 +62,12 @@ public sealed class MicroBatcher : IAsyncDisposable
     public bool IsResponsive(TimeSpan stallAfter)
     {
         if (_loop.IsCompleted) return false;
-        long started = Volatile.Read(ref _batchStartedAt);
-        return started == 0 || Stopwatch.GetElapsedTime(started) < stallAfter;
+        for (int r = 0; r < _batchStartedAt.Length; r++)
+        {
+            long started = Volatile.Read(ref _batchStartedAt[r]);
+            if (started != 0 && Stopwatch.GetElapsedTime(started) >= stallAfter) return false;
+        }
+        return true;
     }
 
     /// <summary>
@@ -93,9 +102,11 @@ public sealed class MicroBatcher : IAsyncDisposable
         await _loop.ConfigureAwait(false);
     }
 
-    private async Task RunLoopAsync()
+    private async Task RunLoopAsync(int runner)
     {
         var batch = new List<Request>(_maxBatchSize);
+        float[] input = new float[_maxBatchSize * _encoder.Preprocessing.TensorLength];
+        float[] output = new float[_maxBatchSize * _encoder.Dimensions];
         ChannelReader<Request> reader = _queue.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
@@ -113,7 +124,7 @@ public sealed class MicroBatcher : IAsyncDisposable
                 if (!await WaitForMoreAsync(reader, left).ConfigureAwait(false)) break;
             }
             if (batch.Count == 0) continue;
-            RunBatch(batch);
+            RunBatch(runner, batch, input, output);
             batch.Clear();
         }
     }
@@ -131,24 +142,24 @@ public sealed class MicroBatcher : IAsyncDisposable
         }
     }
 
-    private void RunBatch(List<Request> batch)
+    private void RunBatch(int runner, List<Request> batch, float[] input, float[] output)
     {
         int rowLength = _encoder.Preprocessing.TensorLength;
         int dims = _encoder.Dimensions;
         long start = Stopwatch.GetTimestamp();
-        Volatile.Write(ref _batchStartedAt, start);
+        Volatile.Write(ref _batchStartedAt[runner], start);
         try
         {
             for (int i = 0; i < batch.Count; i++)
             {
-                batch[i].Image.Tensor.CopyTo(_batchBuffer.AsSpan(i * rowLength, rowLength));
+                batch[i].Image.Tensor.CopyTo(input.AsSpan(i * rowLength, rowLength));
                 batch[i].Release();
             }
-            _encoder.Encode(_batchBuffer, batch.Count, _outputBuffer);
+            _encoder.Encode(input, batch.Count, output);
             TimeSpan inference = Stopwatch.GetElapsedTime(start);
             for (int i = 0; i < batch.Count; i++)
             {
-                float[] vector = _outputBuffer.AsSpan(i * dims, dims).ToArray();
+                float[] vector = output.AsSpan(i * dims, dims).ToArray();
                 batch[i].Completion.TrySetResult(new BatchedEmbedding(vector, batch[i].WaitedUntil(start), inference, batch.Count));
             }
         }
@@ -163,8 +174,8 @@ public sealed class MicroBatcher : IAsyncDisposable
         }
         finally
         {
-            BatchesRun++;
-            Volatile.Write(ref _batchStartedAt, 0);
+            Interlocked.Increment(ref _batchesRun);
+            Volatile.Write(ref _batchStartedAt[runner], 0);
         }
     }
 

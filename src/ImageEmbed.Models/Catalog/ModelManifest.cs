@@ -103,6 +103,14 @@ public sealed record ImageEncoderSpec
     public string? Sha256 { get; init; }
 
     public long? Size { get; init; }
+
+    /// <summary>
+    /// Set on a model made by <c>imageembed models quantize</c> whose parity was checked: the sha256 of the
+    /// float file it was made from, which the embedding space is computed from instead of this file's, so
+    /// its vectors share that model's space (see <see cref="EmbeddingSpace"/>). Null for every other model.
+    /// </summary>
+    public string? SpaceSha256 { get; init; }
+
     public required string Input { get; init; }
     public required string Output { get; init; }
     public required ImagePreprocessing Preprocessing { get; init; }
@@ -114,6 +122,10 @@ public sealed record TextEncoderSpec
     public required string File { get; init; }
     public string? Sha256 { get; init; }
     public long? Size { get; init; }
+
+    /// <summary>As <see cref="ImageEncoderSpec.SpaceSha256"/>, for the text tower.</summary>
+    public string? SpaceSha256 { get; init; }
+
     public required string InputIds { get; init; }
     public string? AttentionMask { get; init; }
     public required string Output { get; init; }
