@@ -127,7 +127,7 @@ public sealed class EmbeddingEngine : IAsyncDisposable
             throw;
         }
         int batchSize = _options.MaxBatchSize > 0 ? _options.MaxBatchSize : BatchSizeCalibration.Choose(encoder, ModelsOptions.AutomaticBatchSize);
-        var batcher = new MicroBatcher(encoder, batchSize, TimeSpan.FromMilliseconds(_options.MaxBatchDelayMs), _options.QueueCapacity, _options.ParallelBatches);
+        var batcher = new MicroBatcher(encoder, batchSize, TimeSpan.FromMilliseconds(_options.MaxBatchDelayMs), _options.QueueCapacity, _options.EffectiveParallelBatches);
         return new LoadedModel(encoder, batcher, text, EmbeddingSpace.Compute(installed));
     }
 }

@@ -15,7 +15,7 @@ public static class EnvironmentSettings
         ("IMAGEEMBED_MODEL_MIRROR", "Models:Mirror", "base URL replacing https://huggingface.co in model downloads"),
         ("IMAGEEMBED_AUTO_PULL", "Models:AutoPull", "first start with no model: try downloading the default (else build the offline one)"),
         ("IMAGEEMBED_INTRA_OP_THREADS", "Models:IntraOpThreads", "ONNX Runtime threads per batch; 0 = the cores shared among parallel batches"),
-        ("IMAGEEMBED_PARALLEL_BATCHES", "Models:ParallelBatches", "batches of one model run at once; default 1"),
+        ("IMAGEEMBED_PARALLEL_BATCHES", "Models:ParallelBatches", "batches of one model run at once; 0 = automatic (2 on 2+ cores)"),
         ("IMAGEEMBED_INTRA_OP_SPINNING", "Models:IntraOpSpinning", "let ONNX Runtime threads spin-wait (inference-only hosts); default false"),
         ("IMAGEEMBED_MAX_BATCH_SIZE", "Models:MaxBatchSize", "most images per inference run"),
         ("IMAGEEMBED_MAX_BATCH_DELAY_MS", "Models:MaxBatchDelayMs", "longest wait to fill a batch"),

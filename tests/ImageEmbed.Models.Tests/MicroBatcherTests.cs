@@ -16,7 +16,7 @@ public sealed class MicroBatcherTests
         await using EmbeddingEngine automatic = EngineFactory.Create(maxBatchSize: 0);
         LoadedModel model = await automatic.LoadAsync(null);
         Assert.Contains(model.Batcher.MaxBatchSize, new[] { 1, ModelsOptions.AutomaticBatchSize });
-        Assert.Equal(2 * model.Batcher.MaxBatchSize + Environment.ProcessorCount, model.BulkConcurrency);
+        Assert.Equal((model.Batcher.Runners + 1) * model.Batcher.MaxBatchSize + Environment.ProcessorCount, model.BulkConcurrency);
         Assert.Equal(1, BatchSizeCalibration.Choose(model.Encoder, 1));
     }
 
@@ -63,18 +63,22 @@ public sealed class MicroBatcherTests
     }
 
     [Theory]
-    [InlineData(0)]
+    [InlineData(-1)]
     [InlineData(65)]
     public void Options_ParallelBatchesOutOfRange_NamesTheSetting(int value)
     {
         string problem = Assert.Single(new ModelsOptions { Directory = "/models", ParallelBatches = value }.Validate());
-        Assert.Equal($"Models:ParallelBatches must be within 1..64 (was {value}).", problem);
+        Assert.Equal($"Models:ParallelBatches must be within 0..64 (was {value}).", problem);
     }
 
     [Fact]
     public void Options_ParallelBatches_ShareTheCoresOutAsIntraOpThreads()
     {
-        Assert.Equal(Environment.ProcessorCount, new ModelsOptions().EffectiveIntraOpThreads);
+        // Automatic: two batches at once where there are two cores or more, the cores split between them.
+        int automatic = Math.Min(2, Environment.ProcessorCount);
+        Assert.Equal(automatic, new ModelsOptions().EffectiveParallelBatches);
+        Assert.Equal(Environment.ProcessorCount / automatic, new ModelsOptions().EffectiveIntraOpThreads);
+        Assert.Equal(Environment.ProcessorCount, new ModelsOptions { ParallelBatches = 1 }.EffectiveIntraOpThreads);
         Assert.Equal(1, new ModelsOptions { ParallelBatches = Environment.ProcessorCount }.EffectiveIntraOpThreads);
         Assert.Equal(3, new ModelsOptions { ParallelBatches = Environment.ProcessorCount, IntraOpThreads = 3 }.EffectiveIntraOpThreads);
     }

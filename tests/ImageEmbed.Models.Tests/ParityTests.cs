@@ -74,7 +74,7 @@ public sealed class ParityTests(ITestOutputHelper output) : IAsyncLifetime
 
 internal static class EngineFactory
 {
-    public static EmbeddingEngine Create(int maxBatchSize = 16, int queueCapacity = 256, int maxBatchDelayMs = 5, int parallelBatches = 1) =>
+    public static EmbeddingEngine Create(int maxBatchSize = 16, int queueCapacity = 256, int maxBatchDelayMs = 5, int parallelBatches = 0) =>
         new(new ModelsOptions
         {
             Directory = TestPaths.ModelsDir,

@@ -97,7 +97,7 @@ internal static class BenchCommand
         var report = new List<string>
         {
             $"Model `{model.Name}` ({model.Dimensions}-d), {files.Count} images from `{dir}`; {Environment.ProcessorCount} cores, " +
-            $"ONNX Runtime {OrtRuntime.Version}, libvips {VipsRuntime.Version}, intra-op threads {models.EffectiveIntraOpThreads}, spinning {(models.IntraOpSpinning ? "on" : "off")}; the engine row: {served.ParallelBatches} batch(es) at once × {served.EffectiveIntraOpThreads} thread(s).",
+            $"ONNX Runtime {OrtRuntime.Version}, libvips {VipsRuntime.Version}, intra-op threads {models.EffectiveIntraOpThreads}, spinning {(models.IntraOpSpinning ? "on" : "off")}; the engine row: {served.EffectiveParallelBatches} batch(es) at once × {served.EffectiveIntraOpThreads} thread(s).",
             "",
             "| measurement | result |",
             "|---|---|",
