@@ -43,7 +43,7 @@ for (const model of ['mobilenet-v2-140', 'clip-vit-b32-random', 'clip-vit-b32-ra
   for (const b of batches)
     lines.push(`| engine encoder only, same tensors, batch ${b} | ${f1(get(`encoder_b${b}`, 'images_per_second'))} | ${f1(get(`encoder_b${b}`, 'p50_ms'))} | ${f1(get(`encoder_b${b}`, 'p99_ms'))} | ${pct(ratio(`encoder_b${b}`, 'bare'))} |`);
   lines.push(`| **2. engine in-process: decode + preprocess + inference** | **${f1(get('engine', 'images_per_second'))}** | ${f0(get('engine', 'p50_ms'))} | ${f0(get('engine', 'p99_ms'))} | **${pct(ratio('engine', 'bare'))}** |`);
-  lines.push(`| engine's own batches while decoding shares the cores (images/s while inferring; ms per full batch) | ${f1(get('engine_batches', 'images_per_second'))} | ${f0(get('engine_batches', 'p50_ms'))} | ${f0(get('engine_batches', 'p99_ms'))} | ${pct(ratio('engine_batches', 'bare'))} |`);
+  lines.push(`| engine's own batches while decoding shares the cores (images/s while inferring, all runners; ms per full batch) | ${f1(get('engine_batches', 'images_per_second'))} | ${f0(get('engine_batches', 'p50_ms'))} | ${f0(get('engine_batches', 'p99_ms'))} | ${pct(ratio('engine_batches', 'bare'))} |`);
   for (const c of [1, 8, 32])
     lines.push(`| ${c === 32 ? '**' : ''}3. HTTP service, concurrency ${c}${c === 32 ? '**' : ''} | ${f1(get(`http_c${c}`, 'images_per_second'))} | ${f0(get(`http_c${c}`, 'p50_ms'))} | ${f0(get(`http_c${c}`, 'p99_ms'))} | ${c === 32 ? '**' : ''}${pct(ratio(`http_c${c}`, 'bare'))}${c === 32 ? '**' : ''} |`);
   for (const c of [1, 8])
