@@ -25,6 +25,7 @@ public sealed class TfjsModelInstallerTests(ITestOutputHelper output) : IDisposa
         await using var shared = new EmbeddingEngine(new ModelsOptions { Directory = TestPaths.ModelsDir }, new ImagingOptions());
 
         Assert.Equal("mobilenet-v2-140", imported.Registry.ResolveName("default"));
+        Assert.False(Directory.Exists(Path.Combine(_models, ".staging")), "the staging folder is removed once the model is in place");
         Assert.Contains(messages, m => m.Contains("from the npm package nsfwjs@4.3.0", StringComparison.Ordinal));
         double min = 1;
         foreach (string file in TestPaths.DevFiles())

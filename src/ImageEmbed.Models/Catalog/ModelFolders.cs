@@ -11,6 +11,19 @@ internal static class ModelFolders
 {
     public static string Staging(string modelsDirectory, string name) => Path.Combine(modelsDirectory, ".staging", name);
 
+    /// <summary>An empty staging folder for a model built locally (nothing to resume, unlike a download).</summary>
+    /// <exception cref="ModelLoadException">A model of that name is installed and <paramref name="force"/> is false.</exception>
+    public static string FreshStaging(string modelsDirectory, string name, bool force)
+    {
+        string target = Path.Combine(modelsDirectory, name);
+        if (Directory.Exists(target) && !force)
+            throw new ModelLoadException($"Model '{name}' is already installed in {target}; use --force to replace it.");
+        string staging = Staging(modelsDirectory, name);
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        Directory.CreateDirectory(staging);
+        return staging;
+    }
+
     /// <summary>Writes <paramref name="manifest"/> as the folder's <c>imageembed.json</c>.</summary>
     public static void WriteManifest(string folder, ModelManifest manifest) =>
         File.WriteAllText(Path.Combine(folder, ModelRegistry.ManifestFileName), JsonSerializer.Serialize(manifest, ModelManifest.JsonOptions));
@@ -22,6 +35,16 @@ internal static class ModelFolders
         string target = Path.Combine(modelsDirectory, name);
         if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
         Directory.Move(staging, target);
+        // Leave no empty .staging behind; another install may be staging beside this one, so only when empty.
+        string? parent = Path.GetDirectoryName(staging);
+        try
+        {
+            if (parent is not null && !Directory.EnumerateFileSystemEntries(parent).Any()) Directory.Delete(parent);
+        }
+        catch (IOException)
+        {
+            // Another install started staging meanwhile: its folder stays.
+        }
         return target;
     }
 }

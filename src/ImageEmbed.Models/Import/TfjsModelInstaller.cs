@@ -37,12 +37,7 @@ public static class TfjsModelInstaller
     /// <exception cref="ModelLoadException">A model of that name is installed and <paramref name="force"/> is false.</exception>
     public static InstalledModel Install(string tfjsFolder, string name, string modelsDirectory, bool force = false)
     {
-        string target = Path.Combine(modelsDirectory, name);
-        if (Directory.Exists(target) && !force)
-            throw new ModelLoadException($"Model '{name}' is already installed in {target}; use --force to replace it.");
-        string staging = ModelFolders.Staging(modelsDirectory, name);
-        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-        Directory.CreateDirectory(staging);
+        string staging = ModelFolders.FreshStaging(modelsDirectory, name, force);
         try
         {
             string onnx = Path.Combine(staging, "model.onnx");

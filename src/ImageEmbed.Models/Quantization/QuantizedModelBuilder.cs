@@ -29,12 +29,7 @@ public static class QuantizedModelBuilder
             throw new ModelLoadException($"'{name}' cannot be a model name: it must be a plain folder name.");
         if (string.Equals(name, source.Name, StringComparison.Ordinal))
             throw new ModelLoadException($"The int8 model needs a name of its own; '{name}' is the model being quantized.");
-        string target = Path.Combine(modelsDirectory, name);
-        if (Directory.Exists(target) && !force)
-            throw new ModelLoadException($"Model '{name}' is already installed in {target}; use --force to replace it.");
-        string staging = ModelFolders.Staging(modelsDirectory, name);
-        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-        Directory.CreateDirectory(staging);
+        string staging = ModelFolders.FreshStaging(modelsDirectory, name, force);
         try
         {
             ModelManifest m = source.Manifest;
