@@ -26,8 +26,9 @@ public sealed class DecodeWithFingerprintTests
     };
 
     [Fact]
-    public void DecodeWithFingerprint_EveryDevPhoto_GivesDecodesPixelsAndComputesFingerprintExactly()
+    public void DecodeWithFingerprint_EveryDevPhoto_GivesDecodesPixelsAndComputesFingerprint()
     {
+        int exact = 0;
         foreach (string file in TestPaths.DevFiles())
         {
             byte[] bytes = File.ReadAllBytes(file);
@@ -37,9 +38,18 @@ public sealed class DecodeWithFingerprintTests
                 (byte[] joint, ImageFingerprint fingerprint) = Joint(bytes, recipe);
 
                 Assert.True(Decode(bytes, recipe).AsSpan().SequenceEqual(joint), $"{file}: model pixels differ from Decode's");
-                AssertSameFingerprint(expected, fingerprint, file);
+                if (SameFactor(bytes, recipe))
+                {
+                    AssertSameFingerprint(expected, fingerprint, file);
+                    exact++;
+                }
+                else
+                {
+                    AssertCloseFingerprint(expected, fingerprint, file);
+                }
             }
         }
+        Assert.True(exact >= 2 * 99, $"only {exact} of 200 decodes shared the fingerprint's own factor");
     }
 
     [Theory]
@@ -93,25 +103,17 @@ public sealed class DecodeWithFingerprintTests
     [InlineData(4032, 3024, 8, 4)] // a phone photo: 1/8 against 1/4
     [InlineData(2100, 1300, 2, 4)] // the model needs the finer decode (650 px on the shorter side): the thumbnail is made from it
     [InlineData(3000, 2000, 4, 4)] // both at 1/4: one decode, both exact
-    public void DecodeWithFingerprint_LargeJpeg_KeepsTheModelsPixelsAndShareOnlyAFineEnoughDecode(int width, int height, int model, int thumbnail)
+    public void DecodeWithFingerprint_LargeJpeg_KeepsTheModelsPixelsAndMakesTheThumbnailFromThem(int width, int height, int model, int thumbnail)
     {
         byte[] large = Resized(File.ReadAllBytes(TestPaths.DevFiles()[3]), width, height);
         Assert.Equal((model, thumbnail), (_decoder.ShrinkFactor(width, height, Squash224), ImageFingerprinter.JpegShrinkFactor(width, height)));
-        Assert.Equal(model <= thumbnail ? model : null, _decoder.SharedShrinkFactor(width, height, Squash224));
 
         (byte[] joint, ImageFingerprint fingerprint) = Joint(large, Squash224);
 
         Assert.True(Decode(large, Squash224).AsSpan().SequenceEqual(joint), "model pixels differ from Decode's");
         ImageFingerprint computed = _fingerprinter.Compute(large);
-        if (model >= thumbnail)
-        {
-            AssertSameFingerprint(computed, fingerprint, "large"); // the same decode, or a second one of its own
-        }
-        else
-        {
-            Assert.Equal((computed.ContentHash, computed.ThumbnailWidth, computed.ThumbnailHeight), (fingerprint.ContentHash, fingerprint.ThumbnailWidth, fingerprint.ThumbnailHeight));
-            Assert.True(PerceptualHash.Distance(computed.PerceptualHash, fingerprint.PerceptualHash) <= 2, "perceptual hash drifted");
-        }
+        if (model == thumbnail) AssertSameFingerprint(computed, fingerprint, "large");
+        else AssertCloseFingerprint(computed, fingerprint, "large");
     }
 
     private (byte[] Rgb, ImageFingerprint Fingerprint) Joint(byte[] bytes, ImagePreprocessing recipe)
@@ -126,6 +128,22 @@ public sealed class DecodeWithFingerprintTests
         byte[] rgb = new byte[recipe.PixelLength];
         _decoder.Decode(bytes, recipe, rgb);
         return rgb;
+    }
+
+    private bool SameFactor(byte[] bytes, ImagePreprocessing recipe)
+    {
+        using VipsImage header = VipsImage.LoadFromBuffer(bytes, "", out _);
+        return _decoder.ShrinkFactor(header.Width, header.Height, recipe) == ImageFingerprinter.JpegShrinkFactor(header.Width, header.Height);
+    }
+
+    // A thumbnail resized from a decode at another scale: the same size within a pixel (libjpeg rounds a scaled side
+    // up, so 909×768 at 1/2 is 455×384), the perceptual hash within 2 of 64 bits.
+    private static void AssertCloseFingerprint(ImageFingerprint expected, ImageFingerprint actual, string file)
+    {
+        Assert.Equal(expected.ContentHash, actual.ContentHash);
+        Assert.InRange(actual.ThumbnailWidth, expected.ThumbnailWidth - 1, expected.ThumbnailWidth + 1);
+        Assert.InRange(actual.ThumbnailHeight, expected.ThumbnailHeight - 1, expected.ThumbnailHeight + 1);
+        Assert.True(PerceptualHash.Distance(expected.PerceptualHash, actual.PerceptualHash) <= 2, $"{file}: perceptual hash drifted");
     }
 
     private static void AssertSameFingerprint(ImageFingerprint expected, ImageFingerprint actual, string file)

@@ -39,9 +39,10 @@ internal static class BenchCommand
         """
         Rows: decode+preprocess per image (one thread, the sample images and a 12-megapixel JPEG made
         from one of them); inference images/s for each batch size, first with the bare ONNX Runtime
-        session on ready-made tensors (the ceiling), then through the engine's encoder (adds the copy
-        and L2 normalization); end-to-end images/s of the 'embed' pipeline (read, decode in parallel,
-        micro-batched inference) over the sample images. With --server: POST /api/ai/embeddings with
+        session on ready-made tensors (the ceiling: one run over all cores, and one single-threaded run
+        per core at once), then through the engine's encoder (adds the copy and L2 normalization);
+        end-to-end images/s of the 'embed' pipeline (read, decode in parallel, micro-batched inference
+        with the configured parallel batches) over the sample images, and its batches' own rate. With --server: POST /api/ai/embeddings with
         each sample image as a raw body, from N concurrent clients, giving images/s, p50/p99 latency and
         the ratio to the in-process pipeline measured in the same run (bench/run.sh starts a server for
         this). With --store: durable upsert throughput, memory per million vectors and exact top-10

@@ -79,7 +79,7 @@ public sealed class ImageFingerprinter
     }
 
     /// <summary>Opens and decodes <paramref name="encoded"/> on its own (at the thumbnail's shrink-on-load factor) and fingerprints it.</summary>
-    internal static ImageFingerprint Run(UntrustedImage untrusted, ReadOnlySpan<byte> encoded, ImageFormat format, string hash)
+    private static ImageFingerprint Run(UntrustedImage untrusted, ReadOnlySpan<byte> encoded, ImageFormat format, string hash)
     {
         var chain = new List<VipsImage>(10);
         try
