@@ -44,6 +44,43 @@ public sealed class WebUiTests(BrowserFixture fixture) : IClassFixture<BrowserFi
     }
 
     [Fact]
+    public async Task TryIt_DroppedFileThenPastedImage_EmbedBothAsTheApiDoes()
+    {
+        IPage page = await fixture.OpenAsync("try");
+        string a = Photos[5], b = Photos[6];
+        float[] expectedA = await EmbedAsync(a), expectedB = await EmbedAsync(b);
+
+        // What a browser hands the page when a file is dragged onto the drop zone, or an image pasted.
+        await using IJSHandle dropped = await FilesAsync(page, a);
+        await page.Locator("#try-a .drop").DispatchEventAsync("drop", new { dataTransfer = dropped });
+        await ExpectValuesAsync(page.Locator("#try-a"), expectedA);
+
+        await using IJSHandle pasted = await FilesAsync(page, b);
+        await page.EvaluateAsync("dt => document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true }))", pasted);
+        await ExpectValuesAsync(page.Locator("#try-b"), expectedB); // the first pane is taken, so the paste fills the second
+        float cosine = System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(expectedA, expectedB);
+        await Expect(page.Locator("#compare .cosine")).ToHaveTextAsync(cosine.ToString("F4", CultureInfo.InvariantCulture));
+    }
+
+    private static Task<IJSHandle> FilesAsync(IPage page, string file) =>
+        page.EvaluateHandleAsync("""
+            ([name, base64]) => {
+              const bytes = Uint8Array.from(atob(base64), c => c.charCodeAt(0));
+              const data = new DataTransfer();
+              data.items.add(new File([bytes], name, { type: 'image/jpeg' }));
+              return data;
+            }
+            """, new object[] { Path.GetFileName(file), Convert.ToBase64String(File.ReadAllBytes(file)) });
+
+    private static async Task ExpectValuesAsync(ILocator pane, float[] expected)
+    {
+        await Expect(pane.Locator(".dimensions")).ToHaveTextAsync(expected.Length.ToString(CultureInfo.InvariantCulture));
+        IReadOnlyList<string> shown = await pane.Locator(".value").EvaluateAllAsync<string[]>("nodes => nodes.map(n => n.dataset.value)");
+        Assert.Equal(8, shown.Count);
+        for (int i = 0; i < shown.Count; i++) Assert.Equal(expected[i], float.Parse(shown[i], CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public async Task TryIt_PastedUrl_EmbedsItAndCopiesTheJsonAndAnEquivalentCurl()
     {
         IPage page = await fixture.OpenAsync("try");
