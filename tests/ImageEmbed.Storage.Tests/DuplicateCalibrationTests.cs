@@ -63,6 +63,7 @@ public sealed class DuplicateCalibrationTests(ITestOutputHelper output)
             results[kind] = (exact, similar, either);
             report.AppendLine(CultureInfo.InvariantCulture, $"| {kind} | {exact.Precision:F3} | {exact.Recall:F3} | {similar.Precision:F3} | {similar.Recall:F3} | {either.Precision:F3} | {either.Recall:F3} |");
         }
+        HeldOut(samples, report);
         string text = report.ToString();
         output.WriteLine(text);
         if (Environment.GetEnvironmentVariable("IMAGEEMBED_CALIBRATION_OUT") is { Length: > 0 } file) File.WriteAllText(file, text);
@@ -123,6 +124,51 @@ public sealed class DuplicateCalibrationTests(ITestOutputHelper output)
         report.AppendLine("|---|---|" + string.Concat(Kinds.Select(_ => "---|")));
         foreach (float t in new[] { 0.70f, 0.75f, 0.77f, 0.80f, 0.85f, 0.90f, 0.95f })
             report.AppendLine(CultureInfo.InvariantCulture, $"| {t:F2} | {different.Count(p => p.A.Cosine(p.B) >= t)} | {string.Join(" | ", Kinds.Select(k => Copies(k).Count(p => p.O.Cosine(p.C) >= t)))} |");
+    }
+
+    /// <summary>
+    /// The thresholds chosen on half of the photos and scored on the other half (two folds: even and odd
+    /// photos), by the rules the defaults were chosen by: pHash = the closest different-photo distance minus 2
+    /// (the largest value that links none, minus a bit of margin); cosine = the highest different-photo cosine
+    /// plus 0.03, rounded up to 0.01. The cosine rule must link no held-out different photos and the copies
+    /// must still be found; the pHash rule's false links are reported (its minimum falls as photos are added,
+    /// which is why the default keeps two bits below the closest pair of the full set).
+    /// </summary>
+    private static void HeldOut(Sample[] samples, StringBuilder report)
+    {
+        string[] photos = samples.Select(s => s.Source).Distinct().Order(StringComparer.Ordinal).ToArray();
+        report.AppendLine("\nHeld out: thresholds chosen on half of the photos, scored on the other half:\n");
+        report.AppendLine("| chosen on | pHash t | held-out different pairs linked by pHash | cosine t | linked by cosine | " + string.Join(" | ", Kinds.Select(k => k + " R (either)")) + " |");
+        report.AppendLine("|---|---|---|---|---|" + string.Concat(Kinds.Select(_ => "---|")));
+        foreach (int fold in new[] { 0, 1 })
+        {
+            var chosenOn = photos.Where((_, i) => i % 2 == fold).ToHashSet(StringComparer.Ordinal);
+            Sample[] train = samples.Where(s => chosenOn.Contains(s.Source)).ToArray(), test = samples.Where(s => !chosenOn.Contains(s.Source)).ToArray();
+            (Sample A, Sample B)[] different = DifferentPairs(train);
+            int phash = different.Min(p => PerceptualHash.Distance(p.A.Phash, p.B.Phash)) - 2;
+            float cosine = MathF.Ceiling((different.Max(p => p.A.Cosine(p.B)) + 0.03f) * 100) / 100;
+
+            (Sample A, Sample B)[] heldOut = DifferentPairs(test);
+            int byPhash = heldOut.Count(p => PerceptualHash.Distance(p.A.Phash, p.B.Phash) <= phash);
+            int byCosine = heldOut.Count(p => p.A.Cosine(p.B) >= cosine);
+            Score[] recall = Kinds.Select(k => Evaluate(test.Where(s => s.Kind is "original" || s.Kind == k).ToArray(),
+                (a, b) => PerceptualHash.Distance(a.Phash, b.Phash) <= phash || a.Cosine(b) >= cosine)).ToArray();
+            report.AppendLine(CultureInfo.InvariantCulture,
+                $"| {(fold == 0 ? "even" : "odd")} photos | {phash} | {byPhash} of {heldOut.Length:N0} | {cosine:F2} | {byCosine} | {string.Join(" | ", recall.Select(r => r.Recall.ToString("F2", CultureInfo.InvariantCulture)))} |");
+
+            Assert.True(byCosine == 0, $"cosine {cosine}, chosen on the other half, linked {byCosine} pairs of different held-out photos");
+            for (int k = 0; k < Kinds.Length; k++)
+                Assert.True(recall[k].Recall >= ReportedEither[Kinds[k]].R - 2 * Margin, $"held-out {Kinds[k]}: {recall[k]}");
+        }
+    }
+
+    private static (Sample A, Sample B)[] DifferentPairs(Sample[] samples)
+    {
+        var pairs = new List<(Sample, Sample)>();
+        for (int a = 0; a < samples.Length; a++)
+            for (int b = a + 1; b < samples.Length; b++)
+                if (samples[a].Source != samples[b].Source) pairs.Add((samples[a], samples[b]));
+        return pairs.ToArray();
     }
 
     private static void Row(StringBuilder report, string name, (Sample A, Sample B)[] pairs)
