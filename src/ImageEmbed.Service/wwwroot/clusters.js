@@ -33,11 +33,10 @@ export async function showClusters() {
 function draw(collection) {
   const area = $('#map');
   if (!map.points.length) { area.replaceChildren(el('p', { class: 'muted' }, 'This collection is empty.')); $('#map-legend').replaceChildren(); return; }
-  // Points are within -1..1 on both axes; keep a margin for the thumbnails.
-  const place = v => `${(50 + v * 42).toFixed(2)}%`;
-  area.replaceChildren(...map.points.map(p => el('button', {
+  const spots = layout(map.points, area.clientWidth, area.clientHeight);
+  area.replaceChildren(...map.points.map((p, i) => el('button', {
     type: 'button', class: 'point', title: `${p.id} (cluster ${p.cluster + 1})`, dataset: { id: p.id, cluster: p.cluster },
-    style: { left: place(p.x), top: place(-p.y), 'border-color': colour(p.cluster) },
+    style: { left: spots[i].left, top: spots[i].top, 'border-color': colour(p.cluster) },
     onclick: () => openCluster(collection, p.cluster),
   }, thumbnail(collection, p.id))));
   const [vx, vy] = map.explained_variance;
@@ -48,6 +47,36 @@ function draw(collection) {
       el('button', { type: 'button', class: 'link cluster-link', dataset: { cluster: c.index }, onclick: () => openCluster(collection, c.index) },
         el('span', { class: 'swatch', style: { background: colour(c.index) } }),
         `Cluster ${c.index + 1}: ${c.items.length} item${c.items.length > 1 ? 's' : ''}`)))));
+}
+
+/**
+ * Where each point is drawn, as CSS percentages. Points are within -1..1 on both axes (a margin is kept for
+ * the thumbnails). Near-identical images land on one spot and would hide each other, so each point takes the
+ * free thumbnail-sized cell nearest to its place: every one stays visible and clickable.
+ */
+function layout(points, width, height) {
+  const percent = v => `${(50 + v * 42).toFixed(2)}%`;
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+  const size = 2.6 * rem + 8; // the thumbnail and its border (app.css .point)
+  const cols = Math.floor(width / size), rows = Math.floor(height / size);
+  if (cols < 1 || rows < 1 || points.length > cols * rows) return points.map(p => ({ left: percent(p.x), top: percent(-p.y) }));
+  const taken = new Set();
+  return points.map(p => {
+    const cx = Math.min(cols - 1, Math.floor((0.5 + p.x * 0.42) * cols)), cy = Math.min(rows - 1, Math.floor((0.5 - p.y * 0.42) * rows));
+    for (let r = 0; ; r++) {
+      // The ring of cells r steps away, nearest first.
+      const ring = [];
+      for (let dx = -r; dx <= r; dx++)
+        for (let dy = -r; dy <= r; dy++)
+          if (Math.max(Math.abs(dx), Math.abs(dy)) === r) ring.push([cx + dx, cy + dy]);
+      ring.sort((a, b) => Math.hypot(a[0] - cx, a[1] - cy) - Math.hypot(b[0] - cx, b[1] - cy));
+      for (const [x, y] of ring) {
+        if (x < 0 || y < 0 || x >= cols || y >= rows || taken.has(x * rows + y)) continue;
+        taken.add(x * rows + y);
+        return { left: `${((x + 0.5) / cols * 100).toFixed(2)}%`, top: `${((y + 0.5) / rows * 100).toFixed(2)}%` };
+      }
+    }
+  });
 }
 
 function openCluster(collection, index) {
