@@ -93,11 +93,7 @@ public sealed class DuplicateCalibrationTests(ITestOutputHelper output)
             var pairs = originals.Select(o => (o, samples.Single(s => s.Source == o.Source && s.Kind == kind))).ToArray();
             Row(report, $"photo vs its {kind} copy", pairs);
         }
-        var different = new List<(Sample, Sample)>();
-        for (int a = 0; a < samples.Length; a++)
-            for (int b = a + 1; b < samples.Length; b++)
-                if (samples[a].Source != samples[b].Source) different.Add((samples[a], samples[b]));
-        Row(report, "different photos (any versions)", different.ToArray());
+        Row(report, "different photos (any versions)", DifferentPairs(samples));
     }
 
     /// <summary>
@@ -107,10 +103,7 @@ public sealed class DuplicateCalibrationTests(ITestOutputHelper output)
     private static void Sweeps(Sample[] samples, StringBuilder report)
     {
         Sample[] originals = samples.Where(s => s.Kind == "original").ToArray();
-        var different = new List<(Sample A, Sample B)>();
-        for (int a = 0; a < samples.Length; a++)
-            for (int b = a + 1; b < samples.Length; b++)
-                if (samples[a].Source != samples[b].Source) different.Add((samples[a], samples[b]));
+        (Sample A, Sample B)[] different = DifferentPairs(samples);
         (Sample O, Sample C)[] Copies(string kind) => originals.Select(o => (o, samples.Single(s => s.Source == o.Source && s.Kind == kind))).ToArray();
 
         report.AppendLine("\npHash distance sweep (\"exact\" if distance <= t):\n");
