@@ -4,9 +4,8 @@ using ImageEmbed.Cli.Infrastructure;
 using ImageEmbed.Imaging.Decode;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
-using ImageEmbed.Native;
-using ImageEmbed.Native.Onnx;
-using ImageEmbed.Native.Vips;
+using ImageEmbed.Models.Onnx;
+using ImageEmbed.Imaging.Vips;
 using ImageEmbed.Storage;
 
 namespace ImageEmbed.Cli;
@@ -36,8 +35,7 @@ internal static class Program
         }
         if (args[0] is "--version" or "version")
         {
-            Console.WriteLine($"imageembed {typeof(Program).Assembly.GetName().Version?.ToString(3)} (ONNX Runtime {OrtRuntime.Version}, libvips {VipsRuntime.Version})");
-            foreach ((string lib, string path) in NativeLibraries.LoadedFrom) Console.WriteLine($"  {lib}: {path}");
+            Console.WriteLine($"imageembed {typeof(Program).Assembly.GetName().Version?.ToString(3)} (ONNX Runtime {OnnxRuntimeEnvironment.Version}, libvips {VipsRuntime.Version})");
             return 0;
         }
 
@@ -72,7 +70,7 @@ internal static class Program
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
         }
-        catch (Exception e) when (e is UnknownModelException or ModelLoadException or NativeLibraryMissingException or ArgumentException or ImageDecodeException)
+        catch (Exception e) when (e is UnknownModelException or ModelLoadException or DllNotFoundException or ArgumentException or ImageDecodeException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
@@ -103,19 +101,14 @@ internal static class Program
         lines.AddRange(Commands.Select(c => $"  {c.Name,-11} {c.Summary}"));
         lines.AddRange(
         [
-            "  version     Print versions of ImageEmbed, ONNX Runtime and libvips, and where they were loaded from.",
+            "  version     Print versions of ImageEmbed, ONNX Runtime and libvips.",
             "",
             "Run 'imageembed COMMAND --help' for a command's options.",
             "",
             "Environment:",
         ]);
         lines.AddRange(EnvironmentSettings.Variables.Select(v => $"  {v.Variable,-33} {v.Meaning}"));
-        lines.AddRange(
-        [
-            $"  {NativeLibraries.OnnxRuntimePathVariable,-33} use this libonnxruntime.so instead of the fetched one",
-            $"  {NativeLibraries.LibvipsPathVariable,-33} use this libvips(-cpp).so instead of the fetched one",
-            "",
-        ]);
+        lines.Add("");
         return string.Join(Environment.NewLine, lines);
     }
 }

@@ -5,7 +5,7 @@ using ImageEmbed.Imaging.Preprocess;
 using ImageEmbed.Models.Batching;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Sessions;
-using ImageEmbed.Native.Onnx;
+using ImageEmbed.Models.Onnx;
 
 namespace ImageEmbed.Models;
 

@@ -47,7 +47,7 @@ public sealed class ModelsOptions
     public bool IntraOpSpinning { get; set; }
 
     /// <summary>The ONNX Runtime session settings these options stand for.</summary>
-    public ImageEmbed.Native.Onnx.OrtSessionSettings SessionSettings() => new() { IntraOpThreads = EffectiveIntraOpThreads, AllowSpinning = IntraOpSpinning };
+    public ImageEmbed.Models.Onnx.OrtSessionSettings SessionSettings() => new() { IntraOpThreads = EffectiveIntraOpThreads, AllowSpinning = IntraOpSpinning };
 
     /// <summary>
     /// Most images run through the model at once. 0 (the default) = automatic: each model is timed when it

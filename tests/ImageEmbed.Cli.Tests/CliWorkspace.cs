@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using ImageEmbed.Native.Sqlite;
+using ImageEmbed.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
 using ImageEmbed.Tests;
 
 namespace ImageEmbed.Cli.Tests;

@@ -88,13 +88,4 @@ public sealed class EmbedCommandTests
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("No such file or folder: /no/such/file.jpg", result.Stderr, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public async Task Embed_OnnxRuntimePathSettingWrong_Exits2NamingTheSetting()
-    {
-        CliRunner.Result result = await CliRunner.RunAsync(["embed", TestPaths.DevFiles()[0]],
-            new Dictionary<string, string> { ["IMAGEEMBED_ONNXRUNTIME_PATH"] = "/nonexistent/libonnxruntime.so.1" });
-        Assert.Equal(2, result.ExitCode);
-        Assert.Contains("IMAGEEMBED_ONNXRUNTIME_PATH=/nonexistent/libonnxruntime.so.1 could not be loaded (no such file)", result.Stderr, StringComparison.Ordinal);
-    }
 }

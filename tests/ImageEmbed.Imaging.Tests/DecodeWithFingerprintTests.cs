@@ -1,7 +1,7 @@
 using ImageEmbed.Imaging.Decode;
 using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Imaging.Preprocess;
-using ImageEmbed.Native.Vips;
+using ImageEmbed.Imaging.Vips;
 using ImageEmbed.Tests;
 
 namespace ImageEmbed.Imaging.Tests;

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using ImageEmbed.Imaging.Decode;
 using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Imaging.Intake;
-using ImageEmbed.Native.Vips;
+using ImageEmbed.Imaging.Vips;
 using ImageEmbed.Tests;
 
 namespace ImageEmbed.Imaging.Tests;

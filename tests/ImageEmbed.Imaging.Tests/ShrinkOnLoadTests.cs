@@ -1,6 +1,6 @@
 using ImageEmbed.Imaging.Decode;
 using ImageEmbed.Imaging.Preprocess;
-using ImageEmbed.Native.Vips;
+using ImageEmbed.Imaging.Vips;
 using ImageEmbed.Tests;
 
 namespace ImageEmbed.Imaging.Tests;

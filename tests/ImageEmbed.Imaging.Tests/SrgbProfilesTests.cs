@@ -1,6 +1,7 @@
 using ImageEmbed.Imaging.Decode;
 using ImageEmbed.Imaging.Preprocess;
-using ImageEmbed.Native.Vips;
+using ImageEmbed.Imaging.Vips;
+using Enums = NetVips.Enums;
 using ImageEmbed.Tests;
 
 namespace ImageEmbed.Imaging.Tests;
@@ -47,7 +48,7 @@ public sealed class SrgbProfilesTests
 
         // The same pipeline with the profile always applied, as libvips would without the shortcut.
         using VipsImage loaded = VipsImage.LoadFromBuffer(encoded, "", out _);
-        using VipsImage transformed = loaded.IccTransform("srgb", "perceptual", depth: 8);
+        using VipsImage transformed = loaded.IccTransform("srgb", Enums.Intent.Perceptual, depth: 8);
         using VipsImage resized = transformed.Resize(224.0 / transformed.Width, 224.0 / transformed.Height, Squash224.Kernel);
         byte[] expected = new byte[Squash224.PixelLength];
         resized.WriteToMemory(expected);

@@ -1,5 +1,5 @@
 using ImageEmbed.Models.Import;
-using ImageEmbed.Native.Onnx;
+using ImageEmbed.Models.Onnx;
 
 namespace ImageEmbed.Models.Tests;
 

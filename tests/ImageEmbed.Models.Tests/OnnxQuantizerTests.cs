@@ -1,7 +1,7 @@
 using ImageEmbed.Models.Embeddings;
 using ImageEmbed.Models.Import;
 using ImageEmbed.Models.Quantization;
-using ImageEmbed.Native.Onnx;
+using ImageEmbed.Models.Onnx;
 using ImageEmbed.Tests;
 
 namespace ImageEmbed.Models.Tests;

@@ -8,7 +8,7 @@ using ImageEmbed.Imaging.Preprocess;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Embeddings;
 using ImageEmbed.Models.Import;
-using ImageEmbed.Native.Onnx;
+using ImageEmbed.Models.Onnx;
 using ImageEmbed.Tests;
 using Xunit.Abstractions;
 
@@ -24,16 +24,8 @@ public sealed class TfjsImportTests(ITestOutputHelper output) : IDisposable
     private static readonly string[] BothOutputs = ["embedding", "probs"];
     private readonly string _temp = Directory.CreateTempSubdirectory("imageembed-tfjs-").FullName;
 
-    /// <summary>The nsfwjs bundle (model.min.js + group1-shard*of2.min.js), as the build fetched it.</summary>
-    private static string NsfwjsModel
-    {
-        get
-        {
-            string dir = Path.Combine(TestPaths.RepoRoot, ".native", "nsfwjs", "mobilenet_v2_mid");
-            Assert.True(File.Exists(Path.Combine(dir, "model.min.js")), $"{dir} is missing; the build fetches it with scripts/fetch-native.sh.");
-            return dir;
-        }
-    }
+    /// <summary>The nsfwjs bundle (model.min.js + group1-shard*of2.min.js), fetched on first use.</summary>
+    private static string NsfwjsModel => NsfwjsFixture.Folder;
 
     public void Dispose() => Directory.Delete(_temp, recursive: true);
 

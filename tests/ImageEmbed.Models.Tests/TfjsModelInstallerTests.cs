@@ -7,26 +7,39 @@ using Xunit.Abstractions;
 
 namespace ImageEmbed.Models.Tests;
 
-/// <summary>The offline default model, installed from the npm package and used through the normal engine.</summary>
+/// <summary>The offline default model (first start, no hub), and the TF.js importer's mobilenet, used through the normal engine.</summary>
 public sealed class TfjsModelInstallerTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _models = Directory.CreateTempSubdirectory("imageembed-import-").FullName;
-    private static string Bundle => Path.Combine(TestPaths.RepoRoot, ".native", "nsfwjs", "mobilenet_v2_mid");
+    private static string Bundle => NsfwjsFixture.Folder;
 
     public void Dispose() => Directory.Delete(_models, recursive: true);
 
     [Fact]
-    public async Task Bootstrap_NoModelInstalledAndNoPull_BuildsMobileNetEqualToSharedModelThroughTheEngine()
+    public async Task Bootstrap_NoModelInstalledAndNoPull_InstallsResNet18FromTheNuGetPackage()
     {
         var options = new ModelsOptions { Directory = _models, AutoPull = false };
         var messages = new List<string>();
-        await using var imported = new EmbeddingEngine(options, new ImagingOptions());
-        await ModelBootstrapper.EnsureInstalledAsync(imported.Registry, options, messages.Add, default).DefaultTimeout();
+        await using var engine = new EmbeddingEngine(options, new ImagingOptions());
+        await ModelBootstrapper.EnsureInstalledAsync(engine.Registry, options, messages.Add, default).DefaultTimeout();
+
+        Assert.Equal("resnet18-imagenet", engine.Registry.ResolveName("default"));
+        Assert.False(Directory.Exists(Path.Combine(_models, ".staging")), "the staging folder is removed once the model is in place");
+        Assert.Contains(messages, m => m.Contains("from the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 0.24.0", StringComparison.Ordinal));
+        float[] vector = (await engine.EmbedImageAsync(File.ReadAllBytes(TestPaths.DevFiles()[0]), null).DefaultTimeout()).Vector;
+        Assert.Equal(512, vector.Length);
+        Assert.Equal(1.0, Math.Sqrt(vector.Sum(v => (double)v * v)), 5);
+    }
+
+    [Fact]
+    public async Task Import_NsfwjsBundle_BuildsMobileNetEqualToSharedModelThroughTheEngine()
+    {
+        TfjsModelInstaller.Install(Bundle, "mobilenet-v2-140", _models);
+        await using var imported = new EmbeddingEngine(new ModelsOptions { Directory = _models }, new ImagingOptions());
         await using var shared = new EmbeddingEngine(new ModelsOptions { Directory = TestPaths.ModelsDir }, new ImagingOptions());
 
         Assert.Equal("mobilenet-v2-140", imported.Registry.ResolveName("default"));
         Assert.False(Directory.Exists(Path.Combine(_models, ".staging")), "the staging folder is removed once the model is in place");
-        Assert.Contains(messages, m => m.Contains("from the npm package nsfwjs@4.3.0", StringComparison.Ordinal));
         double min = 1;
         foreach (string file in TestPaths.DevFiles())
         {

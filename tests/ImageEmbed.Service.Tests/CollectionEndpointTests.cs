@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using ImageEmbed.Native.Vips;
+using ImageEmbed.Imaging.Vips;
+using Enums = NetVips.Enums;
 using ImageEmbed.Tests;
 
 namespace ImageEmbed.Service.Tests;
@@ -222,6 +223,6 @@ public sealed class CollectionEndpointTests(DevCollectionFixture fixture) : ICla
         yield return ("jpeg", image.WriteToBuffer(".jpg[Q=60]"));
         int dx = image.Width / 50, dy = image.Height / 50;
         using (VipsImage crop = image.ExtractArea(dx, dy, image.Width - 2 * dx, image.Height - 2 * dy)) yield return ("crop", crop.WriteToBuffer(".jpg[Q=90]"));
-        using (VipsImage flip = image.Flip("horizontal")) yield return ("flip", flip.WriteToBuffer(".jpg[Q=90]"));
+        using (VipsImage flip = image.Flip(Enums.Direction.Horizontal)) yield return ("flip", flip.WriteToBuffer(".jpg[Q=90]"));
     }
 }

@@ -3,7 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
-using ImageEmbed.Native.Vips;
+using ImageEmbed.Imaging.Vips;
+using Enums = NetVips.Enums;
 using ImageEmbed.Storage.Content;
 using ImageEmbed.Tests;
 
@@ -32,7 +33,7 @@ public sealed class FingerprintCollectionFixture : IAsyncLifetime
         {
             byte[] bytes = File.ReadAllBytes(file);
             using VipsImage image = VipsImage.LoadFromBuffer(bytes, "", out _);
-            using VipsImage mirror = image.Flip("horizontal");
+            using VipsImage mirror = image.Flip(Enums.Direction.Horizontal);
             items.Add(new { id = Id(file), image = TestImages.DataUri(bytes) });
             items.Add(new { id = Id(file) + "~same", image = TestImages.DataUri(bytes) });
             items.Add(new { id = Id(file) + "~reencode", image = TestImages.DataUri(image.WriteToBuffer(".jpg[Q=70]")) });

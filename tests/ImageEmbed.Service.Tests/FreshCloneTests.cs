@@ -9,12 +9,13 @@ namespace ImageEmbed.Service.Tests;
 /// <summary>
 /// What a new user does: clone the repository into an empty folder (no ../shared beside it, no models
 /// directory), run <c>./imageembed serve</c> with a key, and send the seed's request with a dev photo as
-/// a data URI. The service must build itself, build its offline model from the npm package, and answer.
+/// a data URI, with npm hidden from PATH. The service must build itself, install its offline model from the
+/// NuGet package the build restored, and answer.
 /// </summary>
 public sealed class FreshCloneTests
 {
     [Fact]
-    public async Task FreshClone_ServeWithoutSharedOrModels_AnswersWithA1792dUnitVector()
+    public async Task FreshClone_ServeWithoutSharedModelsOrNpm_AnswersWithA512dUnitVectorFromResNet18()
     {
         string root = Directory.CreateTempSubdirectory("imageembed-fresh-").FullName;
         string clone = Path.Combine(root, "imageembed");
@@ -27,8 +28,17 @@ public sealed class FreshCloneTests
             int port = TestNetwork.FreePort();
             var start = new ProcessStartInfo(Path.Combine(clone, "imageembed")) { WorkingDirectory = clone, RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (string arg in new[] { "serve", "--urls", $"http://127.0.0.1:{port}" }) start.ArgumentList.Add(arg);
+            // npm and node hidden: stand-ins first on PATH that fail loudly, so any use of them fails the test.
+            string noNpm = Directory.CreateDirectory(Path.Combine(root, "no-npm")).FullName;
+            foreach (string tool in new[] { "npm", "npx", "node" })
+            {
+                string shim = Path.Combine(noNpm, tool);
+                File.WriteAllText(shim, $"#!/bin/sh\necho '{tool} is hidden by FreshCloneTests' >&2\nexit 127\n");
+                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(shim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
             TestProcesses.SetEnvironment(start, new Dictionary<string, string>
             {
+                ["PATH"] = noNpm + ":" + Environment.GetEnvironmentVariable("PATH"),
                 ["IMAGEEMBED_API_KEYS"] = "fresh-clone-key",
                 ["IMAGEEMBED_DATA_DIR"] = Path.Combine(root, "data"),
                 ["IMAGEEMBED_AUTO_PULL"] = "false", // no hub from here: go straight to the offline model
@@ -51,11 +61,11 @@ public sealed class FreshCloneTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             JsonElement body = await response.Content.ReadFromJsonAsync<JsonElement>();
             float[] vector = body.GetProperty("embedding").EnumerateArray().Select(e => e.GetSingle()).ToArray();
-            Assert.Equal(1792, vector.Length);
-            Assert.Equal(1792, body.GetProperty("dimensions").GetInt32());
-            Assert.Equal("mobilenet-v2-140", body.GetProperty("model").GetString());
+            Assert.Equal(512, vector.Length);
+            Assert.Equal(512, body.GetProperty("dimensions").GetInt32());
+            Assert.Equal("resnet18-imagenet", body.GetProperty("model").GetString());
             Assert.Equal(1.0, Math.Sqrt(vector.Sum(v => (double)v * v)), 5);
-            lock (log) Assert.Contains("Building mobilenet-v2-140 from the npm package nsfwjs@4.3.0", log.ToString(), StringComparison.Ordinal);
+            lock (log) Assert.Contains("Installing resnet18-imagenet from the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 0.24.0", log.ToString(), StringComparison.Ordinal);
         }
         finally
         {

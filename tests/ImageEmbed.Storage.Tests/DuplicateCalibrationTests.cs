@@ -5,7 +5,8 @@ using ImageEmbed.Imaging;
 using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
-using ImageEmbed.Native.Vips;
+using ImageEmbed.Imaging.Vips;
+using Enums = NetVips.Enums;
 using ImageEmbed.Storage.Analysis;
 using ImageEmbed.Tests;
 using Xunit.Abstractions;
@@ -216,7 +217,7 @@ public sealed class DuplicateCalibrationTests(ITestOutputHelper output)
         using (VipsImage half = image.Resize(0.5, 0.5, "lanczos3")) yield return ("resize", half.WriteToBuffer(".jpg[Q=90]"));
         int dx = image.Width * 3 / 100, dy = image.Height * 3 / 100;
         using (VipsImage crop = image.ExtractArea(dx, dy, image.Width - 2 * dx, image.Height - 2 * dy)) yield return ("crop", crop.WriteToBuffer(".jpg[Q=90]"));
-        using (VipsImage mirror = image.Flip("horizontal")) yield return ("mirror", mirror.WriteToBuffer(".jpg[Q=90]"));
+        using (VipsImage mirror = image.Flip(Enums.Direction.Horizontal)) yield return ("mirror", mirror.WriteToBuffer(".jpg[Q=90]"));
     }
 
     private sealed record Sample(string Source, string Kind, ulong Phash, float[] Vector)

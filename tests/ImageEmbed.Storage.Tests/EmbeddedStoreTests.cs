@@ -1,4 +1,5 @@
-using ImageEmbed.Native.Sqlite;
+using ImageEmbed.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
 using ImageEmbed.Storage.Embedded;
 using ImageEmbed.Tests;
 

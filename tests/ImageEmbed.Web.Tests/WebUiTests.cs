@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using ImageEmbed.Native.Vips;
+using ImageEmbed.Imaging.Vips;
 using ImageEmbed.Service.Tests;
 using ImageEmbed.Tests;
 using Microsoft.Playwright;

@@ -1,4 +1,4 @@
-using ImageEmbed.Native.Vips;
+using ImageEmbed.Imaging.Vips;
 
 namespace ImageEmbed.Tests;
 

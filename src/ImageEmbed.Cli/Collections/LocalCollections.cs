@@ -4,7 +4,8 @@ using ImageEmbed.Imaging;
 using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
-using ImageEmbed.Native.Sqlite;
+using ImageEmbed.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
 using ImageEmbed.Storage;
 using ImageEmbed.Storage.Content;
 

@@ -5,8 +5,9 @@ using ImageEmbed.Cli.Infrastructure;
 using ImageEmbed.Imaging.Preprocess;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
-using ImageEmbed.Native.Onnx;
-using ImageEmbed.Native.Vips;
+using ImageEmbed.Models.Onnx;
+using ImageEmbed.Imaging.Vips;
+using Enums = NetVips.Enums;
 
 namespace ImageEmbed.Cli.Commands;
 
@@ -98,7 +99,7 @@ internal static class BenchCommand
         var report = new List<string>
         {
             $"Model `{model.Name}` ({model.Dimensions}-d), {files.Count} images from `{dir}`; {Environment.ProcessorCount} cores, " +
-            $"ONNX Runtime {OrtRuntime.Version}, libvips {VipsRuntime.Version}, intra-op threads {models.EffectiveIntraOpThreads}, spinning {(models.IntraOpSpinning ? "on" : "off")}; the engine row: {served.EffectiveParallelBatches} batch(es) at once × {served.EffectiveIntraOpThreads} thread(s).",
+            $"ONNX Runtime {OnnxRuntimeEnvironment.Version}, libvips {VipsRuntime.Version}, intra-op threads {models.EffectiveIntraOpThreads}, spinning {(models.IntraOpSpinning ? "on" : "off")}; the engine row: {served.EffectiveParallelBatches} batch(es) at once × {served.EffectiveIntraOpThreads} thread(s).",
             "",
             "| measurement | result |",
             "|---|---|",
@@ -313,8 +314,8 @@ internal static class BenchCommand
         for (int t = 0; t < columns * rows; t++)
         {
             using (VipsImage photo = VipsImage.LoadFromBuffer(photos[t % photos.Count], "", out _))
-            using (VipsImage srgb = photo.Colourspace("srgb"))
-            using (VipsImage rgb = srgb.Bands > 3 ? srgb.ExtractBands(0, 3) : srgb.Colourspace("srgb"))
+            using (VipsImage srgb = photo.Colourspace(Enums.Interpretation.Srgb))
+            using (VipsImage rgb = srgb.Bands > 3 ? srgb.ExtractBands(0, 3) : srgb.Colourspace(Enums.Interpretation.Srgb))
             using (VipsImage sized = rgb.Resize((double)tileWidth / rgb.Width, (double)tileHeight / rgb.Height, "linear"))
                 sized.WriteToMemory(tile);
             int x0 = t % columns * tileWidth, y0 = t / columns * tileHeight;

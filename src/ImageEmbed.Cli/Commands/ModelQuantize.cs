@@ -7,7 +7,7 @@ using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Quantization;
 using ImageEmbed.Models.Sessions;
-using ImageEmbed.Native.Onnx;
+using ImageEmbed.Models.Onnx;
 
 namespace ImageEmbed.Cli.Commands;
 

@@ -1,7 +1,7 @@
 using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Imaging.Preprocess;
-using ImageEmbed.Native.Vips;
+using ImageEmbed.Imaging.Vips;
 
 namespace ImageEmbed.Imaging.Decode;
 

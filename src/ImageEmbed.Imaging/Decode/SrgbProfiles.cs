@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using ImageEmbed.Native.Vips;
+using ImageEmbed.Imaging.Vips;
+using Enums = NetVips.Enums;
 
 namespace ImageEmbed.Imaging.Decode;
 
@@ -40,9 +41,9 @@ internal static class SrgbProfiles
     {
         try
         {
-            using VipsImage cube = VipsImage.FromPixels(s_cube, CubeSide, CubeSide, 3);
-            cube.SetBlob(Field, profile);
-            using VipsImage transformed = cube.IccTransform("srgb", "perceptual", depth: 8);
+            using VipsImage bare = VipsImage.FromPixels(s_cube, CubeSide, CubeSide, 3);
+            using VipsImage cube = bare.WithBlob(Field, profile);
+            using VipsImage transformed = cube.IccTransform("srgb", Enums.Intent.Perceptual, depth: 8);
             byte[] result = new byte[s_cube.Length];
             if (transformed.Bands != 3 || transformed.WriteToMemory(result) != result.Length) return false;
             for (int i = 0; i < result.Length; i++)

@@ -1,5 +1,6 @@
 using ImageEmbed.Imaging.Intake;
-using ImageEmbed.Native.Vips;
+using ImageEmbed.Imaging.Vips;
+using Enums = NetVips.Enums;
 
 namespace ImageEmbed.Imaging.Decode;
 
@@ -115,8 +116,8 @@ internal sealed class UntrustedImage
         if (info.HadIccProfile && !SrgbProfiles.IsSrgb(image) && TryIccToSrgb(image, null) is { } transformed) image = Track(chain, transformed);
         // CMYK without a profile: libvips' built-in CMYK profile, as the reference pipeline (sharp) does.
         else if (image.IsCmyk && TryIccToSrgb(image, "cmyk") is { } fromCmyk) image = Track(chain, fromCmyk);
-        image = Track(chain, image.Colourspace("srgb"));
-        if (image.Format != VipsBandFormat.Uchar) image = Track(chain, image.Cast(VipsBandFormat.Uchar));
+        image = Track(chain, image.Colourspace(Enums.Interpretation.Srgb));
+        if (image.Format != Enums.BandFormat.Uchar) image = Track(chain, image.Cast(Enums.BandFormat.Uchar));
         if (image.HasAlpha) image = Track(chain, image.Flatten(255));
         if (image.Bands > 3) image = Track(chain, image.ExtractBands(0, 3));
         return image;
@@ -152,7 +153,7 @@ internal sealed class UntrustedImage
     {
         try
         {
-            return image.IccTransform("srgb", "perceptual", depth: 8, inputProfile);
+            return image.IccTransform("srgb", Enums.Intent.Perceptual, depth: 8, inputProfile);
         }
         catch (VipsException)
         {

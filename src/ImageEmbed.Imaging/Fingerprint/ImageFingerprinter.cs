@@ -1,6 +1,7 @@
 using ImageEmbed.Imaging.Decode;
 using ImageEmbed.Imaging.Intake;
-using ImageEmbed.Native.Vips;
+using ImageEmbed.Imaging.Vips;
+using Enums = NetVips.Enums;
 
 namespace ImageEmbed.Imaging.Fingerprint;
 
@@ -60,7 +61,7 @@ public sealed class ImageFingerprinter
             thumbnail = UntrustedImage.Track(chain, upright.Resize((double)w / upright.Width, (double)h / upright.Height, "lanczos3"));
         }
         (int width, int height) = (thumbnail.Width, thumbnail.Height);
-        if (thumbnail.Bands != 3 || thumbnail.Format != VipsBandFormat.Uchar)
+        if (thumbnail.Bands != 3 || thumbnail.Format != Enums.BandFormat.Uchar)
             throw new ImageDecodeException($"Internal thumbnail has {thumbnail.Bands} bands of {thumbnail.Format}, expected 3 of uchar.");
         // Computed once into memory: both the JPEG and the hash are made from these pixels, so the
         // thumbnail is resized once, not once per output.
@@ -69,7 +70,7 @@ public sealed class ImageFingerprinter
 
         using VipsImage pixels = VipsImage.FromPixels(rgb, width, height, 3);
         byte[] jpeg = pixels.WriteToBuffer($".jpg[Q={ThumbnailQuality}]");
-        using VipsImage gray = pixels.Colourspace("b-w");
+        using VipsImage gray = pixels.Colourspace(Enums.Interpretation.Bw);
         using VipsImage square = gray.Resize((double)PerceptualHash.InputSize / width, (double)PerceptualHash.InputSize / height, "linear");
         Span<byte> small = stackalloc byte[PerceptualHash.InputSize * PerceptualHash.InputSize];
         if (square.Width != PerceptualHash.InputSize || square.Height != PerceptualHash.InputSize || square.Bands != 1)

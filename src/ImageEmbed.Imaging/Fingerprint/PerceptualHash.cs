@@ -17,6 +17,7 @@ public static class PerceptualHash
     public const int InputSize = 32;
 
     private const int Low = 8;
+    private const float RoundingNoise = 1e-3f;
 
     // cos((2x + 1)·u·π / 64) for u < 8, x < 32, with the orthonormal DCT-II scale folded in.
     private static readonly float[] s_basis = Basis();
@@ -46,6 +47,11 @@ public static class PerceptualHash
             for (int v = 0; v < Low; v++)
                 coefficients[v * Low + u] = TensorPrimitives.Dot(column, s_basis.AsSpan(v * InputSize, InputSize));
         }
+
+        // Pixels are whole levels, so a real frequency component is far above float rounding noise; snapping
+        // that noise to 0 keeps flat areas from hashing differently with the SIMD width TensorPrimitives.Dot uses.
+        foreach (ref float c in coefficients)
+            if (MathF.Abs(c) < RoundingNoise) c = 0;
 
         Span<float> ac = stackalloc float[Low * Low - 1];
         coefficients[1..].CopyTo(ac);

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Sessions;
-using ImageEmbed.Native.Onnx;
+using ImageEmbed.Models.Onnx;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace ImageEmbed.Models.Batching;
 
@@ -43,7 +45,7 @@ public static class BatchSizeCalibration
             }
             return batched <= Gain * single ? batch : 1;
         }
-        catch (Exception e) when (e is OrtException or ModelLoadException)
+        catch (Exception e) when (e is OnnxRuntimeException or ModelLoadException)
         {
             return 1;
         }

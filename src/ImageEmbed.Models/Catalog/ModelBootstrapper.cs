@@ -4,8 +4,8 @@ namespace ImageEmbed.Models.Catalog;
 
 /// <summary>
 /// First run: when no model is installed, pulls the default (the catalog's recommended CLIP model
-/// unless configured otherwise), and when that cannot be done (offline, blocked, disabled), builds
-/// <c>mobilenet-v2-140</c> from the TensorFlow.js model of the npm package the build fetched. So a
+/// unless configured otherwise), and when that cannot be done (offline, blocked, disabled), installs
+/// <c>resnet18-imagenet</c> from the NuGet package's graphs the build copied beside it. So a
 /// fresh installation always starts with a real model.
 /// </summary>
 public static class ModelBootstrapper
@@ -33,11 +33,12 @@ public static class ModelBootstrapper
             }
         }
 
-        string folder = TfjsModelInstaller.BundledMobileNetFolder()
-            ?? throw new ModelLoadException($"No model is installed in {options.Directory}, and the bundled TensorFlow.js model ({TfjsModelInstaller.NsfwjsPackage}) was not found beside the application. Rebuild (the build fetches it) or run 'imageembed models pull NAME'.");
-        log($"Building {ModelCatalog.MobileNetV2_140.Name} from the npm package {TfjsModelInstaller.NsfwjsPackage} (offline; image-only, {ModelCatalog.MobileNetV2_140.Dimensions}-d).");
-        TfjsModelInstaller.Install(folder, ModelCatalog.MobileNetV2_140.Name, options.Directory);
+        ModelManifest offline = ModelCatalog.ResNet18ImageNet;
+        string folder = ResNet18Installer.BundledFolder()
+            ?? throw new ModelLoadException($"No model is installed in {options.Directory}, and the offline model's graphs ({ResNet18Installer.Package}) were not found beside the application. Rebuild (the build copies them from the NuGet package) or run 'imageembed models pull NAME'.");
+        log($"Installing {offline.Name} from the NuGet package {ResNet18Installer.Package} (offline; image-only, {offline.Dimensions}-d).");
+        ResNet18Installer.Install(folder, options.Directory);
         registry.Refresh();
-        log($"Installed {ModelCatalog.MobileNetV2_140.Name}. Text search needs a CLIP-family model: 'imageembed models pull {ModelCatalog.Recommended}'.");
+        log($"Installed {offline.Name}. Text search needs a CLIP-family model: 'imageembed models pull {ModelCatalog.Recommended}'.");
     }
 }

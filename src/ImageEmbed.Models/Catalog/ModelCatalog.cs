@@ -39,6 +39,40 @@ public static class ModelCatalog
         },
     };
 
+    /// <summary>
+    /// ImageNet-trained ResNet-18 pooled features (512-d), from Microsoft's NuGet package
+    /// Microsoft.ML.DnnImageFeaturizer.ResNet18 0.24.0 (MIT): its preprocess graph (RGB → BGR, per-pixel mean
+    /// image subtracted) fused in front of the network by <see cref="Import.ResNet18Installer"/>. The offline
+    /// default: it needs no download. Recipe as ML.NET feeds it: 224×224, RGB 0..255 planar (NCHW).
+    /// Image-only (no text search).
+    /// </summary>
+    public static readonly ModelManifest ResNet18ImageNet = new()
+    {
+        Name = "resnet18-imagenet",
+        Dimensions = 512,
+        Description = "ResNet-18 ImageNet features (image-only; no text search). Installed offline from a NuGet package.",
+        License = "MIT (Microsoft, ML.NET DnnImageFeaturizer.ResNet18)",
+        Source = "NuGet Microsoft.ML.DnnImageFeaturizer.ResNet18 0.24.0 (ResNetPreprocess.onnx + ResNet18.onnx, fused)",
+        DuplicateThreshold = 0.85f,
+        Image = new ImageEncoderSpec
+        {
+            File = "model.onnx",
+            Input = "OriginalInput",
+            Output = "embedding",
+            Preprocessing = new ImagePreprocessing
+            {
+                Width = 224,
+                Height = 224,
+                Resize = ResizeMode.Squash,
+                Kernel = "linear",
+                Scale = 1f,
+                Mean = [0f, 0f, 0f],
+                Std = [1f, 1f, 1f],
+                Layout = TensorLayout.Nchw,
+            },
+        },
+    };
+
     /// <summary>CLIP's image recipe (Hugging Face CLIPImageProcessor): shortest side to 224, bicubic, centre crop, CLIP mean/std, NCHW.</summary>
     private static readonly ImagePreprocessing ClipPreprocessing = new()
     {
@@ -96,7 +130,7 @@ public static class ModelCatalog
 
     /// <summary>Every known model, by name.</summary>
     public static IReadOnlyDictionary<string, ModelManifest> Known { get; } =
-        new[] { ClipVitB32, ClipVitB32Q8, ClipVitB16, MobileNetV2_140 }.ToDictionary(m => m.Name, StringComparer.Ordinal);
+        new[] { ClipVitB32, ClipVitB32Q8, ClipVitB16, ResNet18ImageNet, MobileNetV2_140 }.ToDictionary(m => m.Name, StringComparer.Ordinal);
 
     private static ModelManifest Clip(string name, string description, string repo, string revision,
         (string Path, long Size, string Sha256) vision, (string Path, long Size, string Sha256) text, (long Size, string Sha256) tokenizer)

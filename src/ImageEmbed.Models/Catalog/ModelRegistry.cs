@@ -40,7 +40,10 @@ public sealed class ModelRegistry(ModelsOptions options)
 
     private static string ChooseDefault(IReadOnlyList<InstalledModel> installed)
     {
-        foreach (string preferred in new[] { ModelCatalog.Recommended, ModelCatalog.MobileNetV2_140.Name })
+        // A CLIP-family model (text search too), the recommended one first; else the offline default; else any.
+        if (installed.Any(m => m.Name == ModelCatalog.Recommended)) return ModelCatalog.Recommended;
+        if (installed.FirstOrDefault(m => m.Manifest.Text is not null) is { } clip) return clip.Name;
+        foreach (string preferred in new[] { ModelCatalog.ResNet18ImageNet.Name, ModelCatalog.MobileNetV2_140.Name })
             if (installed.Any(m => m.Name == preferred)) return preferred;
         return installed.Count > 0 ? installed[0].Name : ModelCatalog.Recommended;
     }

@@ -84,6 +84,21 @@ internal static class OnnxWriter
         w.Int64(OpsetVersion, model.OpsetVersion);
     }
 
+    /// <summary>One graph <c>node</c> field (tag included), for splicing into an existing graph.</summary>
+    public static byte[] GraphNodeField(OnnxNode node) => Field(GraphNode, SizeOf(node), w => WriteNode(w, node));
+
+    /// <summary>One graph <c>input</c> or <c>output</c> field (tag included), for splicing into an existing graph.</summary>
+    public static byte[] GraphValueInfoField(bool input, OnnxValueInfo info) => Field(input ? GraphInput : GraphOutput, SizeOf(info), w => WriteValueInfo(w, info));
+
+    private static byte[] Field(int number, long size, Action<ProtoWriter> write)
+    {
+        using var stream = new MemoryStream();
+        var w = new ProtoWriter(stream);
+        w.Header(number, size);
+        write(w);
+        return stream.ToArray();
+    }
+
     private static long SizeOfOpset(long version) => ProtoWriter.SizeOfString(OpsetDomain, "") + ProtoWriter.SizeOfInt64(OpsetVersion, version);
 
     private static void WriteGraph(ProtoWriter w, OnnxGraph graph)

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using ImageEmbed.Imaging.Preprocess;
 using ImageEmbed.Models.Catalog;
-using ImageEmbed.Native.Onnx;
+using ImageEmbed.Models.Onnx;
 
 namespace ImageEmbed.Models.Import;
 

@@ -152,9 +152,13 @@ public static class OnnxQuantizer
         node.OpType == "MatMul" && node.IsDefaultDomain && node.Inputs.Length == 2 && node.Outputs.Length == 1;
 
     /// <summary>
-    /// Symmetric int8 (−127..127, zero point 0): per output column (<paramref name="perColumn"/>) or one scale
+    /// Symmetric int8 in 7 bits (−63..63, zero point 0, ONNX Runtime's <c>reduce_range</c>): on x86 without VNNI,
+    /// ORT's u8×s8 kernel adds pairs of products in saturating 16-bit lanes, which full-range weights overflow
+    /// (a test MLP fell to cosine 0.996 on an AVX2-only host). Per output column (<paramref name="perColumn"/>) or one scale
     /// for the matrix. An all-zero column gets scale 1 so that nothing divides by zero.
     /// </summary>
+    private const float MaxWeight = 63f;
+
     internal static (sbyte[] Values, float[] Scales) QuantizeWeight(ReadOnlySpan<float> w, int rows, int columns, bool perColumn)
     {
         float[] scales = new float[perColumn ? columns : 1];
@@ -167,11 +171,11 @@ public static class OnnxQuantizer
                 s = MathF.Max(s, MathF.Abs(row[c]));
             }
         }
-        for (int i = 0; i < scales.Length; i++) scales[i] = scales[i] > 0 && float.IsFinite(scales[i]) ? scales[i] / 127f : 1f;
+        for (int i = 0; i < scales.Length; i++) scales[i] = scales[i] > 0 && float.IsFinite(scales[i]) ? scales[i] / MaxWeight : 1f;
         sbyte[] q = new sbyte[w.Length];
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < columns; c++)
-                q[r * columns + c] = (sbyte)Math.Clamp(MathF.Round(w[r * columns + c] / scales[perColumn ? c : 0]), -127f, 127f);
+                q[r * columns + c] = (sbyte)Math.Clamp(MathF.Round(w[r * columns + c] / scales[perColumn ? c : 0]), -MaxWeight, MaxWeight);
         return (q, scales);
     }
 

@@ -1,7 +1,9 @@
 using ImageEmbed.Imaging.Preprocess;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Embeddings;
-using ImageEmbed.Native.Onnx;
+using ImageEmbed.Models.Onnx;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace ImageEmbed.Models.Sessions;
 
@@ -23,7 +25,7 @@ public sealed class ImageEncoder : IDisposable
         {
             _session = new OrtSession(model.ImageEncoderPath, settings);
         }
-        catch (OrtException e)
+        catch (OnnxRuntimeException e)
         {
             throw new ModelLoadException($"Model '{model.Name}': ONNX Runtime could not load {model.ImageEncoderPath}: {e.Message}", e);
         }
@@ -77,7 +79,7 @@ public sealed class ImageEncoder : IDisposable
         if (_session.Inputs.Count != 1)
             throw new ModelLoadException($"Model '{Model.Name}': an image encoder must take exactly one input; the graph takes {string.Join(", ", _session.Inputs)}.");
         long[] expected = p.Layout == TensorLayout.Nhwc ? [-1, p.Height, p.Width, 3] : [-1, 3, p.Height, p.Width];
-        bool shapeOk = input.ElementType == OrtElementType.Float && input.Shape.Length == 4;
+        bool shapeOk = input.ElementType == TensorElementType.Float && input.Shape.Length == 4;
         for (int d = 1; shapeOk && d < 4; d++) shapeOk = input.Shape[d] < 0 || input.Shape[d] == expected[d];
         if (!shapeOk)
             throw new ModelLoadException($"Model '{Model.Name}': input {input} does not match the manifest's {p.Layout} float[?,{string.Join(",", expected[1..])}].");
@@ -85,7 +87,7 @@ public sealed class ImageEncoder : IDisposable
         OrtTensorInfo output = _session.Outputs.FirstOrDefault(o => o.Name == spec.Output)
             ?? throw new ModelLoadException($"Model '{Model.Name}': the graph has no output '{spec.Output}' (it has {string.Join(", ", _session.Outputs)}).");
         long last = output.Shape.Length > 0 ? output.Shape[^1] : 0;
-        if (output.ElementType != OrtElementType.Float || output.Shape.Length != 2 || (last >= 0 && last != Model.Manifest.Dimensions))
+        if (output.ElementType != TensorElementType.Float || output.Shape.Length != 2 || (last >= 0 && last != Model.Manifest.Dimensions))
             throw new ModelLoadException($"Model '{Model.Name}': output {output} is not float[?,{Model.Manifest.Dimensions}] as the manifest says.");
     }
 }

@@ -1,7 +1,9 @@
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Embeddings;
 using ImageEmbed.Models.Tokenizers;
-using ImageEmbed.Native.Onnx;
+using ImageEmbed.Models.Onnx;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace ImageEmbed.Models.Sessions;
 
@@ -34,7 +36,7 @@ public sealed class TextEncoder : IDisposable
         {
             _session = new OrtSession(model.TextEncoderPath!, settings);
         }
-        catch (OrtException e)
+        catch (OnnxRuntimeException e)
         {
             throw new ModelLoadException($"Model '{model.Name}': ONNX Runtime could not load {model.TextEncoderPath}: {e.Message}", e);
         }
@@ -96,12 +98,12 @@ public sealed class TextEncoder : IDisposable
         {
             OrtTensorInfo input = _session.Inputs.FirstOrDefault(i => i.Name == name)
                 ?? throw new ModelLoadException($"Model '{Model.Name}': the text tower has no input '{name}' (it has {string.Join(", ", _session.Inputs)}).");
-            if (input.ElementType != OrtElementType.Int64 || input.Shape.Length != 2 || (input.Shape[1] >= 0 && input.Shape[1] != _spec.ContextLength))
+            if (input.ElementType != TensorElementType.Int64 || input.Shape.Length != 2 || (input.Shape[1] >= 0 && input.Shape[1] != _spec.ContextLength))
                 throw new ModelLoadException($"Model '{Model.Name}': text input {input} is not int64[?,{_spec.ContextLength}].");
         }
         OrtTensorInfo output = _session.Outputs.FirstOrDefault(o => o.Name == _spec.Output)
             ?? throw new ModelLoadException($"Model '{Model.Name}': the text tower has no output '{_spec.Output}' (it has {string.Join(", ", _session.Outputs)}).");
-        if (output.ElementType != OrtElementType.Float || output.Shape.Length != 2 || (output.Shape[1] >= 0 && output.Shape[1] != Dimensions))
+        if (output.ElementType != TensorElementType.Float || output.Shape.Length != 2 || (output.Shape[1] >= 0 && output.Shape[1] != Dimensions))
             throw new ModelLoadException($"Model '{Model.Name}': text output {output} is not float[?,{Dimensions}] as the manifest says.");
     }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using ImageEmbed.Imaging.Fingerprint;
-using ImageEmbed.Native.Sqlite;
+using ImageEmbed.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
 
 namespace ImageEmbed.Storage.Content;
 

@@ -3,7 +3,8 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using ImageEmbed.Native.Sqlite;
+using ImageEmbed.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
 
 namespace ImageEmbed.Storage.Embedded;
 

@@ -60,6 +60,8 @@ public sealed partial class PgVectorStore
                     _iterativeScan = AtLeast(version, 0, 8);
                 }
             }
+            // The extension may have just been created: connections opened from now on learn the vector type.
+            await _dataSource.ReloadTypesAsync(ct).ConfigureAwait(false);
             _schemaReady = true;
         }
         finally

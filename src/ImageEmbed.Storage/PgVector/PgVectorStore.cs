@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using Pgvector;
+using Pgvector.Npgsql;
 using Npgsql;
 
 namespace ImageEmbed.Storage.PgVector;
@@ -58,7 +60,10 @@ public sealed partial class PgVectorStore : ICollectionStore
     public static async Task<PgVectorStore> OpenAsync(string connectionString, CancellationToken ct)
     {
         NpgsqlConnectionStringBuilder settings = PgConnectionString.Parse(connectionString);
-        NpgsqlDataSource dataSource = new NpgsqlDataSourceBuilder(settings.ConnectionString).Build();
+        // Vectors travel in pgvector's binary form through the Pgvector type plugin.
+        var builder = new NpgsqlDataSourceBuilder(settings.ConnectionString);
+        builder.UseVector();
+        NpgsqlDataSource dataSource = builder.Build();
         var store = new PgVectorStore(dataSource, PgConnectionString.Describe(settings));
         try
         {
@@ -283,7 +288,7 @@ public sealed partial class PgVectorStore : ICollectionStore
         ArgumentNullException.ThrowIfNull(items);
         // Everything that needs no database is checked first; the last item of a repeated id wins, and
         // rows are written in id order so two overlapping batches lock them in the same order.
-        var byId = new Dictionary<string, (string Vector, string? Metadata, string? Source, int Length, string? ContentHash, long? Phash)>(items.Count, StringComparer.Ordinal);
+        var byId = new Dictionary<string, (Vector Vector, string? Metadata, string? Source, int Length, string? ContentHash, long? Phash)>(items.Count, StringComparer.Ordinal);
         foreach (CollectionItem item in items)
         {
             ArgumentNullException.ThrowIfNull(item);
@@ -294,7 +299,7 @@ public sealed partial class PgVectorStore : ICollectionStore
             if (item.ContentHash is not null && item.ContentHash.Contains('\0', StringComparison.Ordinal))
                 throw new InvalidStoreRequestException($"Item '{item.Id}' has a content hash with a NUL character.");
             // bigint is signed: the 64 hash bits are stored as they are, read back unchecked.
-            byId[item.Id] = (PgVectorText.Format(item.Vector), MetadataText(item), item.Source, item.Vector.Length, item.ContentHash,
+            byId[item.Id] = (new Vector(item.Vector), MetadataText(item), item.Source, item.Vector.Length, item.ContentHash,
                 item.PerceptualHash is ulong phash ? unchecked((long)phash) : null);
         }
         string[] ids = byId.Keys.Order(StringComparer.Ordinal).ToArray();
@@ -322,8 +327,8 @@ public sealed partial class PgVectorStore : ICollectionStore
                     await using var upsert = new NpgsqlCommand(
                         $"""
                         INSERT INTO {table} (id, embedding, metadata, source, content_hash, phash)
-                        SELECT u.id, u.embedding::vector, u.metadata::jsonb, u.source, u.content_hash, u.phash
-                        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS u(id, embedding, metadata, source, content_hash, phash)
+                        SELECT u.id, u.embedding, u.metadata::jsonb, u.source, u.content_hash, u.phash
+                        FROM unnest($1::text[], $2::vector[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS u(id, embedding, metadata, source, content_hash, phash)
                         ON CONFLICT (id) DO UPDATE SET embedding = excluded.embedding, metadata = excluded.metadata, source = excluded.source,
                             content_hash = excluded.content_hash, phash = excluded.phash
                         """, conn, tx);
@@ -365,7 +370,7 @@ public sealed partial class PgVectorStore : ICollectionStore
                 return await ReadDimensionsAsync(conn, null, collection, "", ct).ConfigureAwait(false) is null
                     ? throw new CollectionNotFoundException(collection) : null;
 
-            await using var get = new NpgsqlCommand($"SELECT id, embedding::text, metadata::text, source, content_hash, phash FROM {table} WHERE id = $1", conn);
+            await using var get = new NpgsqlCommand($"SELECT id, embedding, metadata::text, source, content_hash, phash FROM {table} WHERE id = $1", conn);
             get.Parameters.Add(new() { Value = id });
             try
             {
@@ -428,7 +433,7 @@ public sealed partial class PgVectorStore : ICollectionStore
                     $"The query vector has {query.Vector.Length} values; collection '{collection}' holds vectors of {dimensions}.");
 
             var search = new NpgsqlBatchCommand();
-            search.Parameters.Add(new() { Value = PgVectorText.Format(query.Vector) });
+            search.Parameters.Add(new() { Value = new Vector(query.Vector) });
             search.Parameters.Add(new() { Value = query.K });
             var sql = new StringBuilder($"SELECT id, embedding <=> $1::vector AS distance, metadata::text, source FROM {table}");
             string and = " WHERE ";
@@ -540,8 +545,8 @@ public sealed partial class PgVectorStore : ICollectionStore
             await using (conn.ConfigureAwait(false))
             {
                 await using var read = new NpgsqlCommand(after is null
-                    ? $"SELECT id, embedding::text, metadata::text, source, content_hash, phash FROM {table} ORDER BY id LIMIT {ReadAllPage}"
-                    : $"SELECT id, embedding::text, metadata::text, source, content_hash, phash FROM {table} WHERE id > $1 ORDER BY id LIMIT {ReadAllPage}", conn);
+                    ? $"SELECT id, embedding, metadata::text, source, content_hash, phash FROM {table} ORDER BY id LIMIT {ReadAllPage}"
+                    : $"SELECT id, embedding, metadata::text, source, content_hash, phash FROM {table} WHERE id > $1 ORDER BY id LIMIT {ReadAllPage}", conn);
                 if (after is not null) read.Parameters.Add(new() { Value = after });
                 try
                 {
@@ -641,7 +646,7 @@ public sealed partial class PgVectorStore : ICollectionStore
     }
 
     private static CollectionItem ReadItem(NpgsqlDataReader reader) =>
-        new(reader.GetString(0), PgVectorText.Parse(reader.GetString(1)), ReadMetadata(reader, 2), reader.IsDBNull(3) ? null : reader.GetString(3),
+        new(reader.GetString(0), reader.GetFieldValue<Vector>(1).ToArray(), ReadMetadata(reader, 2), reader.IsDBNull(3) ? null : reader.GetString(3),
             reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : unchecked((ulong)reader.GetInt64(5)));
 
     private static JsonElement? ReadMetadata(NpgsqlDataReader reader, int ordinal)

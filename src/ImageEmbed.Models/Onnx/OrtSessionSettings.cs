@@ -1,4 +1,6 @@
-namespace ImageEmbed.Native.Onnx;
+using Microsoft.ML.OnnxRuntime;
+
+namespace ImageEmbed.Models.Onnx;
 
 /// <summary>How an <see cref="OrtSession"/> is created.</summary>
 public sealed record OrtSessionSettings
@@ -9,8 +11,8 @@ public sealed record OrtSessionSettings
     /// <summary>Threads for running independent graph branches in parallel. 0 = default; only used with parallel execution.</summary>
     public int InterOpThreads { get; init; }
 
-    /// <summary>Graph optimization level. Defaults to <see cref="OrtGraphOptimizationLevel.All"/>.</summary>
-    public OrtGraphOptimizationLevel OptimizationLevel { get; init; } = OrtGraphOptimizationLevel.All;
+    /// <summary>Graph optimization level. Defaults to all optimizations.</summary>
+    public GraphOptimizationLevel OptimizationLevel { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
 
     /// <summary>
     /// Keep ONNX Runtime's CPU arena. Defaults to true: it is faster, and shapes are fixed per batch size,
@@ -24,4 +26,24 @@ public sealed record OrtSessionSettings
     /// costs far more throughput than the wake-up latency it saves when the machine is shared (docs/BENCHMARKS.md).
     /// </summary>
     public bool AllowSpinning { get; init; }
+
+    /// <summary>The package's session options for these settings; the caller disposes them.</summary>
+    internal SessionOptions ToSessionOptions()
+    {
+        var options = new SessionOptions();
+        try
+        {
+            if (IntraOpThreads > 0) options.IntraOpNumThreads = IntraOpThreads;
+            if (InterOpThreads > 0) options.InterOpNumThreads = InterOpThreads;
+            options.GraphOptimizationLevel = OptimizationLevel;
+            options.EnableCpuMemArena = CpuMemArena;
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", AllowSpinning ? "1" : "0");
+            return options;
+        }
+        catch
+        {
+            options.Dispose();
+            throw;
+        }
+    }
 }

@@ -1,7 +1,9 @@
-using ImageEmbed.Native.Vips;
+using ImageEmbed.Imaging.Decode;
+using ImageEmbed.Imaging.Vips;
 using ImageEmbed.Tests;
+using Enums = NetVips.Enums;
 
-namespace ImageEmbed.Native.Tests;
+namespace ImageEmbed.Imaging.Tests;
 
 // libvips' tracked-allocation counters are process-wide: these tests must not overlap each other.
 [Collection(nameof(VipsImageTests))]
@@ -55,7 +57,7 @@ public sealed class VipsImageTests
         void DecodeOnce()
         {
             using VipsImage image = VipsImage.LoadFromBuffer(jpeg, "", out _);
-            using VipsImage srgb = image.Colourspace("srgb");
+            using VipsImage srgb = image.Colourspace(Enums.Interpretation.Srgb);
             using VipsImage resized = srgb.Resize(224.0 / srgb.Width, 224.0 / srgb.Height, "linear");
             Assert.Equal(pixels.Length, resized.WriteToMemory(pixels));
         }
@@ -82,10 +84,27 @@ public sealed class VipsImageTests
     }
 
     [Fact]
-    public void Operation_BadOption_ThrowsWithLibvipsMessage()
+    public void Operation_Fails_ThrowsWithLibvipsMessage()
     {
         using VipsImage image = VipsImage.LoadFromBuffer(File.ReadAllBytes(TestPaths.Format("tiny_1x1.png")), "", out _);
-        var e = Assert.Throws<VipsException>(() => image.Resize(2, 2, "no-such-kernel"));
-        Assert.Contains("no-such-kernel", e.Message, StringComparison.Ordinal);
+        // libvips' error buffer is process-wide: under the decoder's diagnosis lock no other image's failure is read
+        // in between (as the decoder itself reports a failure).
+        VipsException e;
+        lock (UntrustedImage.Diagnosis)
+        {
+            VipsRuntime.ClearErrors();
+            e = Assert.Throws<VipsException>(() => image.ExtractArea(0, 0, 5, 5));
+        }
+        Assert.Contains("bad extract area", e.Message, StringComparison.Ordinal);
+        Assert.Contains(e.NativeLines, line => line.Contains("extract_area", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Resize_UnknownKernel_ThrowsNamingTheKernels()
+    {
+        using VipsImage image = VipsImage.LoadFromBuffer(File.ReadAllBytes(TestPaths.Format("tiny_1x1.png")), "", out _);
+        var e = Assert.Throws<ArgumentException>(() => image.Resize(2, 2, "no-such-kernel"));
+        Assert.Contains("'no-such-kernel'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("lanczos3", e.Message, StringComparison.Ordinal);
     }
 }

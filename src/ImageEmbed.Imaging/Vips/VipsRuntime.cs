@@ -1,7 +1,9 @@
+namespace ImageEmbed.Imaging.Vips;
 
-namespace ImageEmbed.Native.Vips;
-
-/// <summary>Process-wide libvips state: started once, on first use, with untrusted loaders blocked.</summary>
+/// <summary>
+/// Process-wide libvips state (NetVips over the NetVips.Native build of libvips): started once, on first
+/// use, with untrusted and non-raster loaders blocked and the operation cache off.
+/// </summary>
 public static class VipsRuntime
 {
     private static readonly Lazy<string> s_version = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
@@ -16,7 +18,7 @@ public static class VipsRuntime
         "VipsForeignLoadRad", "VipsForeignLoadJxl", "VipsForeignLoadJp2k", "VipsForeignLoadNifti",
     ];
 
-    /// <summary>libvips version, e.g. <c>8.18.7</c>. Calling it initializes libvips.</summary>
+    /// <summary>libvips version, e.g. <c>8.18.7</c>. Reading it initializes libvips.</summary>
     public static string Version => s_version.Value;
 
     /// <summary>Initializes libvips if needed. Thread-safe; cheap after the first call.</summary>
@@ -26,24 +28,24 @@ public static class VipsRuntime
     public static void SetConcurrency(int threads)
     {
         EnsureStarted();
-        VipsInterop.ConcurrencySet(threads);
+        NetVips.NetVips.Concurrency = threads;
     }
 
     /// <summary>Empties libvips' (process-wide) error buffer.</summary>
     public static void ClearErrors()
     {
         EnsureStarted();
-        VipsInterop.ErrorClear();
+        _ = new NetVips.VipsException(""); // reading the buffer through NetVips clears it
     }
 
     /// <summary>Bytes currently allocated by libvips' tracked allocator (pixel buffers).</summary>
-    public static long TrackedMemory { get { EnsureStarted(); return (long)VipsInterop.TrackedGetMem(); } }
+    public static long TrackedMemory { get { EnsureStarted(); return NetVips.Stats.Mem; } }
 
     /// <summary>Live tracked allocations in libvips; returns to 0 when no image is alive.</summary>
-    public static int TrackedAllocations { get { EnsureStarted(); return VipsInterop.TrackedGetAllocs(); } }
+    public static int TrackedAllocations { get { EnsureStarted(); return NetVips.Stats.Allocations; } }
 
     /// <summary>Files libvips holds open.</summary>
-    public static int TrackedFiles { get { EnsureStarted(); return VipsInterop.TrackedGetFiles(); } }
+    public static int TrackedFiles { get { EnsureStarted(); return NetVips.Stats.Files; } }
 
     /// <summary>
     /// Receives libvips' warnings (e.g. "profile incompatible with image"), which libvips would
@@ -51,26 +53,28 @@ public static class VipsRuntime
     /// </summary>
     public static Action<string>? Warning { get; set; }
 
-    private static unsafe string Start()
+    internal static VipsException Failure(string context) => VipsException.FromErrorBuffer(context);
+
+    private static string Start()
     {
-        if (VipsInterop.Init("imageembed") != 0) throw VipsException.FromErrorBuffer("vips_init failed");
-        // WARNING | MESSAGE | INFO | DEBUG of the "VIPS" log domain.
-        VipsInterop.GLogSetHandler("VIPS", (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7), &OnLog, null);
+        if (!NetVips.ModuleInitializer.VipsInitialized)
+            throw new DllNotFoundException(
+                $"libvips could not be loaded ({NetVips.ModuleInitializer.Exception?.Message}). It comes from the NetVips.Native package for this platform; " +
+                "run from a build or publish output of ImageEmbed, which carries it under runtimes/<rid>/native.");
+        NetVips.Log.SetLogHandler("VIPS", NetVips.Enums.LogLevelFlags.Warning | NetVips.Enums.LogLevelFlags.Message | NetVips.Enums.LogLevelFlags.Info | NetVips.Enums.LogLevelFlags.Debug, OnLog);
         // Each decoded image is new: caching operations would only keep pixels alive longer.
-        VipsInterop.CacheSetMax(0);
-        VipsInterop.BlockUntrustedSet(true);
-        foreach (string loader in s_blockedLoaders) VipsInterop.OperationBlockSet(loader, true);
-        return $"{VipsInterop.Version(0)}.{VipsInterop.Version(1)}.{VipsInterop.Version(2)}";
+        NetVips.Cache.Max = 0;
+        NetVips.NetVips.BlockUntrusted = true;
+        foreach (string loader in s_blockedLoaders) NetVips.Operation.Block(loader, true);
+        return $"{NetVips.NetVips.Version(0)}.{NetVips.NetVips.Version(1)}.{NetVips.NetVips.Version(2)}";
     }
 
-
-    [System.Runtime.InteropServices.UnmanagedCallersOnly]
-    private static unsafe void OnLog(byte* domain, int level, byte* message, void* userData)
+    private static void OnLog(string? domain, NetVips.Enums.LogLevelFlags level, string? message)
     {
         // Never let an exception cross back into native code.
         try
         {
-            Warning?.Invoke(System.Runtime.InteropServices.Marshal.PtrToStringUTF8((nint)message) ?? "");
+            Warning?.Invoke(message ?? "");
         }
         catch
         {

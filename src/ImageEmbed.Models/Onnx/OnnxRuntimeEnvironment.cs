@@ -1,0 +1,26 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace ImageEmbed.Models.Onnx;
+
+/// <summary>The process-wide ONNX Runtime environment, created once with ImageEmbed's log settings.</summary>
+public static class OnnxRuntimeEnvironment
+{
+    private static readonly Lazy<OrtEnv> s_env = new(Create, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>The ONNX Runtime version, e.g. <c>1.32.0</c>. Reading it creates the environment.</summary>
+    public static string Version => s_env.Value.GetVersionString();
+
+    /// <summary>Execution providers this build of ONNX Runtime carries, e.g. <c>CPUExecutionProvider</c>.</summary>
+    public static IReadOnlyList<string> AvailableProviders => s_env.Value.GetAvailableProviders();
+
+    internal static void EnsureCreated() => _ = s_env.Value;
+
+    private static OrtEnv Create()
+    {
+        // Errors only: warnings about unused initializers are noise for users. No telemetry.
+        var options = new EnvironmentCreationOptions { logId = "imageembed", logLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+        OrtEnv env = OrtEnv.CreateInstanceWithOptions(ref options);
+        env.DisableTelemetryEvents();
+        return env;
+    }
+}
