@@ -53,6 +53,8 @@ public static class ModelCatalog
         Description = "ResNet-18 ImageNet features (image-only; no text search). Installed offline from a NuGet package.",
         License = "MIT (Microsoft, ML.NET DnnImageFeaturizer.ResNet18)",
         Source = "NuGet Microsoft.ML.DnnImageFeaturizer.ResNet18 0.24.0 (ResNetPreprocess.onnx + ResNet18.onnx, fused)",
+        // Provisional, not yet calibrated the way docs/DUPLICATES.md calibrated mobilenet (pooled ReLU features
+        // like mobilenet's, whose measured value is 0.80): a calibration run replaces it.
         DuplicateThreshold = 0.85f,
         Image = new ImageEncoderSpec
         {
