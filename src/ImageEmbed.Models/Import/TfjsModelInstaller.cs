@@ -11,22 +11,8 @@ namespace ImageEmbed.Models.Import;
 /// </summary>
 public static class TfjsModelInstaller
 {
-    /// <summary>The npm package the bundled model comes from (fetched by the build).</summary>
+    /// <summary>The npm package whose MobileNetV2 installs as <c>mobilenet-v2-140</c>.</summary>
     public const string NsfwjsPackage = "nsfwjs@4.3.0";
-
-    /// <summary>Overrides where the bundled nsfwjs MobileNetV2 files are looked for.</summary>
-    public const string BundleVariable = "IMAGEEMBED_NSFWJS_DIR";
-
-    /// <summary>
-    /// The nsfwjs MobileNetV2 folder: <see cref="BundleVariable"/>, else <c>native/nsfwjs/mobilenet_v2_mid</c>
-    /// beside the application, where the build copies it. Null when neither exists.
-    /// </summary>
-    public static string? BundledMobileNetFolder()
-    {
-        string? configured = Environment.GetEnvironmentVariable(BundleVariable);
-        string folder = !string.IsNullOrEmpty(configured) ? configured : Path.Combine(AppContext.BaseDirectory, "native", "nsfwjs", "mobilenet_v2_mid");
-        return Directory.Exists(folder) ? folder : null;
-    }
 
     /// <summary>
     /// Converts the TF.js model in <paramref name="tfjsFolder"/> and installs it as <paramref name="name"/>.
