@@ -6,6 +6,12 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace ImageEmbed.Models.Tests;
 
+// The leak check reads the process's RSS: it runs alone, after the parallel tests, so that other tests'
+// models and engines loading meanwhile are not counted as its growth.
+[CollectionDefinition(nameof(OrtSessionTests), DisableParallelization = true)]
+public sealed class OrtSessionTestsCollection;
+
+[Collection(nameof(OrtSessionTests))]
 public sealed class OrtSessionTests
 {
     private static readonly string[] EmbeddingOutput = ["embedding"];
