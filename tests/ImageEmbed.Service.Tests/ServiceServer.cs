@@ -53,7 +53,9 @@ public sealed class ServiceServer : IAsyncDisposable
         {
             builder.Configuration.AddInMemoryCollection(all);
             builder.WebHost.UseUrls("http://127.0.0.1:0");
-            if (resolver is not null) builder.Services.AddSingleton(resolver);
+            // Never the system resolver: a name a test uses resolves only to what the test says, so no
+            // request can leave the machine through DNS. Without a resolver only localhost resolves.
+            builder.Services.AddSingleton<IHostResolver>(resolver ?? new FakeHostResolver([]));
         });
         await app.StartAsync().DefaultTimeout();
         string url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

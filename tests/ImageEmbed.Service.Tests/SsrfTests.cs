@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -8,7 +9,9 @@ namespace ImageEmbed.Service.Tests;
 
 /// <summary>
 /// With private URLs not allowed (the default), image URLs that lead into the server's own network are
-/// refused before any connection. A listener on loopback counts connections to prove none is made.
+/// refused before any connection. A listener on loopback counts connections to prove none is made. Every
+/// target here is on this machine, so even a regression could connect nowhere else; targets elsewhere are
+/// in <see cref="SsrfSandboxTests"/>.
 /// </summary>
 public sealed class SsrfTests : IAsyncLifetime
 {
@@ -27,7 +30,6 @@ public sealed class SsrfTests : IAsyncLifetime
         {
             ["images.example.com"] = [IPAddress.Loopback],           // public-looking, resolves to loopback
             ["cdn.internal.test"] = [IPAddress.Loopback],            // allowed by name (Imaging:AllowedPrivateHosts)
-            ["metadata.example.com"] = [IPAddress.Parse("169.254.169.254")],
         });
         _service = await ServiceServer.StartAsync(new Dictionary<string, string?>
         {
@@ -52,9 +54,6 @@ public sealed class SsrfTests : IAsyncLifetime
         "http://127.0.0.1:{trap}/cat.jpg",
         "http://localhost:{trap}/cat.jpg",
         "http://[::1]:{trap}/cat.jpg",
-        "http://10.0.0.1/cat.jpg",
-        "http://169.254.169.254/latest/meta-data/",
-        "http://metadata.example.com/latest/meta-data/",
         "http://images.example.com:{trap}/cat.jpg",
         "http://[::ffff:127.0.0.1]:{trap}/cat.jpg",
         "http://0.0.0.0:{trap}/cat.jpg",
@@ -160,5 +159,53 @@ public sealed class SsrfTests : IAsyncLifetime
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
         }
+    }
+}
+
+/// <summary>
+/// Image URLs aimed off this machine (a private network, the cloud metadata address, a public-looking name
+/// that resolves to it) are refused before any connection. The service runs in a network namespace the test
+/// makes, with only its own loopback, so a regression could reach nothing: it would show as a 502 (no route)
+/// instead of the 400 refusal. The test talks to it over a Unix socket.
+/// </summary>
+public sealed class SsrfSandboxTests : IAsyncLifetime
+{
+    private const string Key = "sandbox-key-0123456789";
+    private readonly string _data = Directory.CreateTempSubdirectory("imageembed-ssrf-").FullName;
+    private NetworkSandbox _sandbox = null!;
+    private Process _service = null!;
+    private HttpClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _sandbox = NetworkSandbox.Create("169.254.169.254 metadata.example.com", "10.0.0.1 intranet.example.com");
+        (_service, _client) = await ServiceProcess.StartInSandboxAsync(_sandbox, Path.Combine(_data, "service.sock"),
+            new Dictionary<string, string> { ["IMAGEEMBED_DATA_DIR"] = _data, ["IMAGEEMBED_API_KEYS"] = Key, ["IMAGEEMBED_FETCH_TIMEOUT_MS"] = "1500" });
+        _client.DefaultRequestHeaders.Add("x-api-key", Key);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client?.Dispose();
+        if (_service is { HasExited: false })
+        {
+            _service.Kill(entireProcessTree: true);
+            await _service.WaitForExitAsync();
+        }
+        _service?.Dispose();
+        _sandbox?.Dispose();
+        Directory.Delete(_data, recursive: true);
+    }
+
+    [Theory]
+    [InlineData("http://10.0.0.1/cat.jpg")]
+    [InlineData("http://169.254.169.254/latest/meta-data/")]
+    [InlineData("http://metadata.example.com/latest/meta-data/")]
+    [InlineData("http://intranet.example.com/cat.jpg")]
+    public async Task AddressOffThisMachine_IsRefusedBeforeConnecting(string url)
+    {
+        using HttpResponseMessage response = await _client.PostAsync("/api/ai/embeddings",
+            new StringContent(JsonSerializer.Serialize(new { image = url }), Encoding.UTF8, "application/json")).DefaultTimeout();
+        await ResponseAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "refused");
     }
 }
