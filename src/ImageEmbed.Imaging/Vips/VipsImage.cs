@@ -27,7 +27,7 @@ public sealed class VipsImage : IDisposable
     public static VipsImage LoadFromBuffer(ReadOnlySpan<byte> data, string options, out string loader)
     {
         VipsRuntime.EnsureStarted();
-        loader = Image.FindLoadBuffer(data) ?? throw VipsRuntime.Failure("Unsupported image format");
+        loader = Image.FindLoadBuffer(data) ?? throw VipsException.FromErrorBuffer("Unsupported image format");
         try
         {
             return new VipsImage(Image.NewFromBuffer(data, options));
@@ -113,17 +113,9 @@ public sealed class VipsImage : IDisposable
     {
         // libvips allocates the pixels (g_malloc); they are copied out and freed here, so no managed
         // array of the image's size is made per decode.
-        nint pixels;
-        ulong size;
-        try
-        {
-            pixels = _image.WriteToMemory(out size);
-        }
-        catch (NetVips.VipsException e)
-        {
-            throw VipsException.From("Could not decode image pixels", e);
-        }
-        if (pixels == 0) throw VipsRuntime.Failure("Could not decode image pixels");
+        const string context = "Could not decode image pixels";
+        (nint pixels, ulong size) = Native(() => (_image.WriteToMemory(out ulong n), n), context);
+        if (pixels == 0) throw VipsException.FromErrorBuffer(context);
         try
         {
             if (size > (ulong)destination.Length)
@@ -138,25 +130,18 @@ public sealed class VipsImage : IDisposable
     }
 
     /// <summary>Encodes the image in the format the suffix names, e.g. <c>.jpg[Q=85]</c> or <c>.png</c>.</summary>
-    public byte[] WriteToBuffer(string suffix)
-    {
-        try
-        {
-            return _image.WriteToBuffer(suffix);
-        }
-        catch (NetVips.VipsException e)
-        {
-            throw VipsException.From($"Could not encode image as {suffix}", e);
-        }
-    }
+    public byte[] WriteToBuffer(string suffix) => Native(() => _image.WriteToBuffer(suffix), $"Could not encode image as {suffix}");
 
     public void Dispose() => _image.Dispose();
 
-    private static VipsImage Wrap(Func<Image> operation, string context)
+    private static VipsImage Wrap(Func<Image> operation, string context) => new(Native(operation, context));
+
+    /// <summary>Runs a NetVips call, turning its exception into ours (libvips' lines, what we were doing).</summary>
+    private static T Native<T>(Func<T> call, string context)
     {
         try
         {
-            return new VipsImage(operation());
+            return call();
         }
         catch (NetVips.VipsException e)
         {

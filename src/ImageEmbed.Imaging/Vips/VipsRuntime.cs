@@ -53,8 +53,6 @@ public static class VipsRuntime
     /// </summary>
     public static Action<string>? Warning { get; set; }
 
-    internal static VipsException Failure(string context) => VipsException.FromErrorBuffer(context);
-
     private static string Start()
     {
         if (!NetVips.ModuleInitializer.VipsInitialized)

@@ -23,7 +23,6 @@ public static class ResNet18Installer
 
     internal const string PreprocessFile = "ResNetPreprocess.onnx", ResNetFile = "ResNet18.onnx";
     private const string PrepInput = "OriginalInput", PrepOutput = "PreprocessedInput", ResNetInput = "Input247", ResNetOutput = "Pooling395_Output_0";
-    private const int GraphValueInfo = 13;
 
     /// <summary>
     /// The folder holding <c>ResNetPreprocess.onnx</c> and <c>ResNet18.onnx</c>: <see cref="BundleVariable"/>, else
@@ -80,8 +79,9 @@ public static class ResNet18Installer
 
         var front = new List<byte[]>();
         foreach (int i in prep.Initializers.Keys) front.Add(Raw(prep, i));
-        foreach ((int i, ProtoField f) in prep.GraphFields.Index())
-            if (f.Number == OnnxProtoModel.GraphInput && prep.Initializers.Values.Any(t => t.Name == InputName(prep, i))) front.Add(Raw(prep, i)); // IR < 4 lists weights as inputs
+        var prepWeights = new HashSet<string>(prep.Initializers.Values.Select(t => t.Name), StringComparer.Ordinal);
+        for (int i = 0; i < prep.GraphFields.Count; i++)
+            if (prep.GraphFields[i].Number == OnnxProtoModel.GraphInput && prepWeights.Contains(prep.ValueInfoNameOf(i))) front.Add(Raw(prep, i)); // IR < 4 lists weights as inputs
         foreach (int i in prep.Nodes.Keys) front.Add(Raw(prep, i));
         front.Add(OnnxWriter.GraphNodeField(new OnnxNode("Identity", "imageembed_preprocessed", [PrepOutput], [ResNetInput], [])));
         int firstNode = main.Nodes.Keys.First(), lastNode = main.Nodes.Keys.Last();
@@ -95,8 +95,8 @@ public static class ResNet18Installer
         for (int i = 0; i < main.GraphFields.Count; i++)
         {
             ProtoField f = main.GraphFields[i];
-            if (f.Number == GraphValueInfo) replacements[i] = [];
-            else if (f.Number == OnnxProtoModel.GraphInput && InputName(main, i) == ResNetInput)
+            if (f.Number == OnnxProtoModel.GraphValueInfo) replacements[i] = [];
+            else if (f.Number == OnnxProtoModel.GraphInput && main.ValueInfoNameOf(i) == ResNetInput)
                 replacements[i] = [OnnxWriter.GraphValueInfoField(input: true, new OnnxValueInfo(PrepInput, OnnxDataType.Float, [OnnxDim.Symbolic("batch"), OnnxDim.Fixed(3), OnnxDim.Fixed(224), OnnxDim.Fixed(224)]))];
             else if (f.Number == OnnxProtoModel.GraphOutput)
                 replacements[i] = [OnnxWriter.GraphValueInfoField(input: false, new OnnxValueInfo(ModelCatalog.ResNet18ImageNet.Image.Output, OnnxDataType.Float, [OnnxDim.Symbolic("batch"), OnnxDim.Fixed(512)]))];
@@ -107,11 +107,4 @@ public static class ResNet18Installer
     }
 
     private static byte[] Raw(OnnxProtoModel model, int index) => model.Buffer[model.GraphFields[index].Start..model.GraphFields[index].End];
-
-    private static string InputName(OnnxProtoModel model, int index)
-    {
-        foreach (ProtoField f in ProtoReader.Fields(model.Buffer, model.GraphFields[index]))
-            if (f.Number == 1 && f.Type == WireType.LengthDelimited) return ProtoReader.String(model.Buffer, f);
-        return "";
-    }
 }

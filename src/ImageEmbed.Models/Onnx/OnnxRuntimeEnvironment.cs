@@ -10,9 +10,6 @@ public static class OnnxRuntimeEnvironment
     /// <summary>The ONNX Runtime version, e.g. <c>1.32.0</c>. Reading it creates the environment.</summary>
     public static string Version => s_env.Value.GetVersionString();
 
-    /// <summary>Execution providers this build of ONNX Runtime carries, e.g. <c>CPUExecutionProvider</c>.</summary>
-    public static IReadOnlyList<string> AvailableProviders => s_env.Value.GetAvailableProviders();
-
     internal static void EnsureCreated() => _ = s_env.Value;
 
     private static OrtEnv Create()

@@ -51,14 +51,13 @@ public sealed class OrtSession : IDisposable
     /// <exception cref="ArgumentException">Inputs or outputs do not match the model.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="OnnxRuntimeException">ONNX Runtime failed.</exception>
-    public OrtOutputs Run(ReadOnlySpan<OrtInput> inputs, ReadOnlySpan<string> outputNames, CancellationToken cancellationToken = default)
+    public OrtOutputs Run(ReadOnlySpan<OrtInput> inputs, string[] outputNames, CancellationToken cancellationToken = default)
     {
         ValidateNames(inputs, outputNames);
         cancellationToken.ThrowIfCancellationRequested();
 
         string[] names = new string[inputs.Length];
         var values = new OrtValue[inputs.Length];
-        string[] outputs = outputNames.ToArray();
         RunOptions? cancellable = cancellationToken.CanBeCanceled ? new RunOptions() : null;
         CancellationTokenRegistration registration = default;
         try
@@ -74,13 +73,13 @@ public sealed class OrtSession : IDisposable
             IDisposableReadOnlyCollection<OrtValue> results;
             try
             {
-                results = _session.Run(cancellable ?? s_plainRun, names, values, outputs);
+                results = _session.Run(cancellable ?? s_plainRun, names, values, outputNames);
             }
             catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
             {
                 throw new OperationCanceledException(cancellationToken);
             }
-            return new OrtOutputs(outputs, results);
+            return new OrtOutputs(outputNames, results);
         }
         finally
         {
@@ -92,7 +91,7 @@ public sealed class OrtSession : IDisposable
 
     public void Dispose() => _session.Dispose();
 
-    private void ValidateNames(ReadOnlySpan<OrtInput> inputs, ReadOnlySpan<string> outputNames)
+    private void ValidateNames(ReadOnlySpan<OrtInput> inputs, string[] outputNames)
     {
         if (inputs.Length != Inputs.Count)
             throw new ArgumentException($"The model takes {Inputs.Count} input(s) ({string.Join(", ", Inputs)}); {inputs.Length} were given.", nameof(inputs));

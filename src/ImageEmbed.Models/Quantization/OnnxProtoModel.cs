@@ -14,7 +14,7 @@ internal sealed class OnnxProtoModel
     // ModelProto, OperatorSetIdProto
     private const int ModelGraph = 7, ModelOpsetImport = 8, OpsetDomain = 1, OpsetVersion = 2;
     // GraphProto
-    public const int GraphNode = 1, GraphInitializer = 5, GraphInput = 11, GraphOutput = 12;
+    public const int GraphNode = 1, GraphInitializer = 5, GraphInput = 11, GraphOutput = 12, GraphValueInfo = 13;
     // NodeProto, AttributeProto (subgraphs), ValueInfoProto
     private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5, NodeDomain = 7;
     private const int AttrGraph = 6, AttrGraphs = 11, ValueInfoName = 1;
@@ -156,6 +156,9 @@ internal sealed class OnnxProtoModel
             }
         }
     }
+
+    /// <summary>The name of a graph input, output or value_info field.</summary>
+    public string ValueInfoNameOf(int graphFieldIndex) => ValueInfoNameOf(Buffer, GraphFields[graphFieldIndex]);
 
     private static string ValueInfoNameOf(byte[] buffer, ProtoField info)
     {

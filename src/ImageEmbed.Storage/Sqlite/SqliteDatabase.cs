@@ -9,7 +9,7 @@ namespace ImageEmbed.Storage.Sqlite;
 /// thread-safe: each owner serializes its calls (the stores hold a lock or a writer slot).
 /// Failures are the provider's <see cref="SqliteException"/>, which carries SQLite's own message.
 /// </summary>
-public sealed class SqliteDatabase : IDisposable
+public sealed partial class SqliteDatabase : IDisposable
 {
     private readonly SqliteConnection _connection;
 
@@ -57,7 +57,7 @@ public sealed class SqliteDatabase : IDisposable
         SqliteCommand command = _connection.CreateCommand();
         command.CommandText = sql;
         // As in the C API, a parameter never bound is NULL (the provider would refuse to run the statement).
-        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(sql, @"\?\d+"))
+        foreach (System.Text.RegularExpressions.Match m in PositionalParameter().Matches(sql))
             if (!command.Parameters.Contains(m.Value)) command.Parameters.AddWithValue(m.Value, DBNull.Value);
         return new SqliteStatement(this, command);
     }
@@ -85,6 +85,9 @@ public sealed class SqliteDatabase : IDisposable
     public int Changes { get; internal set; }
 
     public void Dispose() => _connection.Dispose();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\?\d+")]
+    private static partial System.Text.RegularExpressions.Regex PositionalParameter();
 }
 
 /// <summary>A prepared statement. Parameters are 1-based (<c>?1</c>, <c>?2</c>, …), columns 0-based, as in the C API.</summary>
@@ -146,8 +149,8 @@ public sealed class SqliteStatement : IDisposable
 
     private SqliteStatement Set(int index, SqliteType type, object? value)
     {
-        string name = "?" + index.ToString(CultureInfo.InvariantCulture);
-        SqliteParameter parameter = _command.Parameters.Contains(name) ? _command.Parameters[name] : _command.Parameters.Add(name, type);
+        // Every ?N of the statement was added when it was prepared; another index fails here, as in the C API.
+        SqliteParameter parameter = _command.Parameters["?" + index.ToString(CultureInfo.InvariantCulture)];
         parameter.SqliteType = type;
         parameter.Value = value ?? DBNull.Value;
         return this;
