@@ -51,6 +51,33 @@ public sealed class ResNet18InstallerTests(ITestOutputHelper output) : IDisposab
         }
     }
 
+    /// <summary>
+    /// Against the independent pipeline (sharp decodes and resizes, onnxruntime-node runs the package's two
+    /// graphs in turn: bench/peer/resnet18-reference.mjs) at the shared mobilenet reference's thresholds.
+    /// </summary>
+    [Fact]
+    public async Task Embeddings_DevAndFormats_MatchTheSharpAndOnnxRuntimeNodeReference()
+    {
+        ResNet18Installer.Install(Bundle, _models);
+        var reference = ReferenceEmbeddings.Load(Path.Combine(AppContext.BaseDirectory, "Reference", "resnet18-imagenet.json"));
+        await using var engine = new EmbeddingEngine(new ModelsOptions { Directory = _models }, new ImagingOptions());
+        var cosines = new List<(double Cosine, string File)>();
+        foreach ((string file, float[] expected) in reference.Embeddings)
+        {
+            ImageEmbedding actual = await engine.EmbedImageAsync(File.ReadAllBytes(ReferenceEmbeddings.FullPath(file)), null).DefaultTimeout();
+            cosines.Add((VectorMath.Cosine(actual.Vector, expected), file));
+        }
+        foreach (string file in reference.NotDecodable)
+            await Assert.ThrowsAnyAsync<Exception>(() => engine.EmbedImageAsync(File.ReadAllBytes(ReferenceEmbeddings.FullPath(file)), null));
+
+        double mean = cosines.Average(c => c.Cosine);
+        (double min, string worst) = cosines.Min();
+        output.WriteLine($"{cosines.Count} images: mean cosine {mean:F6}, min {min:F6} ({worst})");
+        Assert.Equal(114, cosines.Count);
+        Assert.True(mean >= reference.RecommendedMean, $"mean cosine {mean:F6} < {reference.RecommendedMean}");
+        Assert.True(min >= reference.RecommendedMin, $"min cosine {min:F6} ({worst}) < {reference.RecommendedMin}");
+    }
+
     [Fact]
     public void Install_Twice_RefusesWithoutForce()
     {

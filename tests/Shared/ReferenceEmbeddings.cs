@@ -21,9 +21,10 @@ internal sealed class ReferenceEmbeddings
     public double RecommendedMean { get; }
     public double RecommendedMin { get; }
 
-    public static ReferenceEmbeddings Load()
+    /// <summary>The shared mobilenet-v2-140 reference, or another file of the same layout (probs optional).</summary>
+    public static ReferenceEmbeddings Load(string? path = null)
     {
-        using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(TestPaths.ReferenceFile("mobilenet-v2-140.json")));
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(path ?? TestPaths.ReferenceFile("mobilenet-v2-140.json")));
         JsonElement header = doc.RootElement.GetProperty("header");
         JsonElement thresholds = header.GetProperty("recommended_thresholds");
         var embeddings = new Dictionary<string, float[]>(StringComparer.Ordinal);
@@ -32,7 +33,7 @@ internal sealed class ReferenceEmbeddings
         {
             string file = item.GetProperty("file").GetString()!;
             embeddings[file] = item.GetProperty("embedding").EnumerateArray().Select(e => e.GetSingle()).ToArray();
-            probs[file] = item.GetProperty("probs").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+            if (item.TryGetProperty("probs", out JsonElement p)) probs[file] = p.EnumerateArray().Select(e => e.GetSingle()).ToArray();
         }
         string[] bad = header.GetProperty("not_decodable").EnumerateArray().Select(e => e.GetProperty("file").GetString()!).ToArray();
         return new ReferenceEmbeddings(embeddings, probs, bad, thresholds.GetProperty("mean").GetDouble(), thresholds.GetProperty("min").GetDouble());
