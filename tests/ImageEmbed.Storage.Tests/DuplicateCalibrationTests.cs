@@ -5,6 +5,7 @@ using ImageEmbed.Imaging;
 using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
+using ImageEmbed.Models.Import;
 using ImageEmbed.Imaging.Vips;
 using Enums = NetVips.Enums;
 using ImageEmbed.Storage.Analysis;
@@ -84,6 +85,41 @@ public sealed class DuplicateCalibrationTests(ITestOutputHelper output)
         Assert.Equal(DuplicateKind.Exact, pair?.Kind);
     }
 
+    /// <summary>
+    /// The offline default's "similar" threshold, chosen by the same rule as mobilenet's (the highest cosine
+    /// between different photos, any versions, plus 0.03, rounded up to 0.01) and checked on held-out halves.
+    /// </summary>
+    [Fact]
+    public async Task ResNet18_CatalogThreshold_IsTheCosineRulesChoice()
+    {
+        string models = Directory.CreateTempSubdirectory("imageembed-resnet-calibration-").FullName;
+        try
+        {
+            ResNet18Installer.Install(ResNet18Installer.BundledFolder()!, models);
+            Sample[] samples = await BuildSamplesAsync(models, ModelCatalog.ResNet18ImageNet.Name);
+            var report = new StringBuilder();
+            Distributions(samples, report);
+            Sweeps(samples, report, ModelCatalog.ResNet18ImageNet.Name);
+            float chosen = MathF.Ceiling((DifferentPairs(samples).Max(p => p.A.Cosine(p.B)) + 0.03f) * 100) / 100;
+            float threshold = ModelCatalog.DuplicateThreshold(ModelCatalog.ResNet18ImageNet.Name);
+            report.AppendLine(CultureInfo.InvariantCulture, $"\nrule's choice {chosen:F2}; catalog {threshold:F2}. Recall of each copy kind at the catalog value (similar / either):\n");
+            foreach (string kind in Kinds)
+            {
+                Sample[] pool = samples.Where(s => s.Kind is "original" || s.Kind == kind).ToArray();
+                Score similar = Evaluate(pool, (a, b) => a.Cosine(b) >= threshold);
+                Score either = Evaluate(pool, (a, b) => PerceptualHash.Distance(a.Phash, b.Phash) <= DuplicateFinder.DefaultPhashDistance || a.Cosine(b) >= threshold);
+                report.AppendLine(CultureInfo.InvariantCulture, $"- {kind}: similar {similar}; either {either}");
+                Assert.Equal(1.0, similar.Precision);
+            }
+            output.WriteLine(report.ToString());
+            Assert.Equal(chosen, threshold);
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
+
     private static void Distributions(Sample[] samples, StringBuilder report)
     {
         Sample[] originals = samples.Where(s => s.Kind == "original").ToArray();
@@ -101,7 +137,7 @@ public sealed class DuplicateCalibrationTests(ITestOutputHelper output)
     /// How the thresholds were chosen: for each candidate, the pairs of different photos it would wrongly
     /// link (out of every pair among all 500 images) and the copies of each kind it finds.
     /// </summary>
-    private static void Sweeps(Sample[] samples, StringBuilder report)
+    private static void Sweeps(Sample[] samples, StringBuilder report, string model = "mobilenet-v2-140")
     {
         Sample[] originals = samples.Where(s => s.Kind == "original").ToArray();
         (Sample A, Sample B)[] different = DifferentPairs(samples);
@@ -113,10 +149,10 @@ public sealed class DuplicateCalibrationTests(ITestOutputHelper output)
         foreach (int t in new[] { 2, 4, 6, 8, 10, 11, 12, 14, 16 })
             report.AppendLine(CultureInfo.InvariantCulture, $"| {t} | {different.Count(p => PerceptualHash.Distance(p.A.Phash, p.B.Phash) <= t)} | {string.Join(" | ", Kinds.Select(k => Copies(k).Count(p => PerceptualHash.Distance(p.O.Phash, p.C.Phash) <= t)))} |");
 
-        report.AppendLine("\nCosine sweep (\"similar\" if cosine >= t, mobilenet-v2-140):\n");
+        report.AppendLine(CultureInfo.InvariantCulture, $"\nCosine sweep (\"similar\" if cosine >= t, {model}):\n");
         report.AppendLine("| t | different-photo pairs linked | " + string.Join(" | ", Kinds.Select(k => k + " found")) + " |");
         report.AppendLine("|---|---|" + string.Concat(Kinds.Select(_ => "---|")));
-        foreach (float t in new[] { 0.70f, 0.75f, 0.77f, 0.80f, 0.85f, 0.90f, 0.95f })
+        foreach (float t in new[] { 0.70f, 0.75f, 0.77f, 0.80f, 0.85f, 0.88f, 0.90f, 0.92f, 0.95f })
             report.AppendLine(CultureInfo.InvariantCulture, $"| {t:F2} | {different.Count(p => p.A.Cosine(p.B) >= t)} | {string.Join(" | ", Kinds.Select(k => Copies(k).Count(p => p.O.Cosine(p.C) >= t)))} |");
     }
 
@@ -188,10 +224,10 @@ public sealed class DuplicateCalibrationTests(ITestOutputHelper output)
         return new Score(tp, fp, fn);
     }
 
-    private async Task<Sample[]> BuildSamplesAsync()
+    private async Task<Sample[]> BuildSamplesAsync(string? modelsDirectory = null, string? model = null)
     {
         var fingerprinter = new ImageFingerprinter(new ImagingOptions());
-        await using var engine = new EmbeddingEngine(new ModelsOptions { Directory = TestPaths.ModelsDir, DefaultModel = ModelCatalog.MobileNetV2_140.Name, QueueCapacity = 1024 }, new ImagingOptions());
+        await using var engine = new EmbeddingEngine(new ModelsOptions { Directory = modelsDirectory ?? TestPaths.ModelsDir, DefaultModel = model ?? ModelCatalog.MobileNetV2_140.Name, QueueCapacity = 1024 }, new ImagingOptions());
         var inputs = new List<(string Source, string Kind, byte[] Bytes)>();
         foreach (string file in TestPaths.DevFiles())
         {
@@ -204,7 +240,7 @@ public sealed class DuplicateCalibrationTests(ITestOutputHelper output)
         ulong[] hashes = inputs.AsParallel().AsOrdered().Select(i => fingerprinter.Compute(i.Bytes).PerceptualHash).ToArray();
         output.WriteLine($"fingerprinted {inputs.Count} images in {clock.ElapsedMilliseconds} ms on {Environment.ProcessorCount} cores");
         clock.Restart();
-        ImageEmbedding[] embeddings = await Task.WhenAll(inputs.Select(i => engine.EmbedImageAsync(i.Bytes, null))).WaitAsync(TimeSpan.FromMinutes(5));
+        ImageEmbedding[] embeddings = await Task.WhenAll(inputs.Select(i => engine.EmbedImageAsync(i.Bytes, null))).WaitAsync(TimeSpan.FromMinutes(10));
         output.WriteLine($"embedded {inputs.Count} images in {clock.ElapsedMilliseconds} ms");
         return inputs.Select((i, n) => new Sample(Path.GetFileNameWithoutExtension(i.Source), i.Kind, hashes[n], embeddings[n].Vector)).ToArray();
     }
