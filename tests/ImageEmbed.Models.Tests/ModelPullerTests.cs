@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using ImageEmbed.Imaging;
 using ImageEmbed.Models.Catalog;
+using ImageEmbed.Models.Embeddings;
+using ImageEmbed.Models.Import;
 using ImageEmbed.Tests;
 
 namespace ImageEmbed.Models.Tests;
@@ -79,6 +81,39 @@ public sealed class ModelPullerTests : IDisposable
 
         Assert.Contains("install it by hand", e.Message, StringComparison.Ordinal);
         Assert.Contains("IMAGEEMBED_MODEL_MIRROR", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PullMobileNet_FromALoopbackNpmRegistry_InstallsTheConvertedModel()
+    {
+        using var server = new MirrorServer(new Dictionary<string, byte[]> { ["/nsfwjs/-/nsfwjs-4.3.0.tgz"] = File.ReadAllBytes(NsfwjsFixture.Tarball) });
+        using var http = new HttpClient();
+
+        InstalledModel model = await NsfwjsPackage.PullMobileNetAsync(http, _models, server.Url, force: false, default).DefaultTimeout();
+
+        Assert.Equal("mobilenet-v2-140", model.Name);
+        Assert.Equal(1792, model.Manifest.Dimensions);
+        Assert.False(Directory.Exists(Path.Combine(_models, ".staging", "mobilenet-v2-140")));
+        await using var pulled = new EmbeddingEngine(new ModelsOptions { Directory = _models }, new ImagingOptions());
+        await using var shared = new EmbeddingEngine(new ModelsOptions { Directory = TestPaths.ModelsDir }, new ImagingOptions());
+        byte[] photo = File.ReadAllBytes(TestPaths.DevFiles()[0]);
+        float[] a = (await pulled.EmbedImageAsync(photo, null).DefaultTimeout()).Vector, b = (await shared.EmbedImageAsync(photo, null).DefaultTimeout()).Vector;
+        Assert.True(VectorMath.Cosine(a, b) >= 0.9999, $"cosine {VectorMath.Cosine(a, b)} to the shared conversion");
+    }
+
+    [Fact]
+    public async Task PullMobileNet_TarballNotAsPublished_RefusedNamingTheIntegrity()
+    {
+        byte[] tampered = File.ReadAllBytes(NsfwjsFixture.Tarball);
+        tampered[tampered.Length / 2] ^= 0x55;
+        using var server = new MirrorServer(new Dictionary<string, byte[]> { ["/nsfwjs/-/nsfwjs-4.3.0.tgz"] = tampered });
+        using var http = new HttpClient();
+
+        var e = await Assert.ThrowsAsync<ModelDownloadException>(() => NsfwjsPackage.PullMobileNetAsync(http, _models, server.Url, force: false, default)).DefaultTimeout();
+
+        Assert.Contains("is not nsfwjs@4.3.0 as published", e.Message, StringComparison.Ordinal);
+        Assert.Contains(NsfwjsPackage.Integrity, e.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_models, "mobilenet-v2-140")));
     }
 
     /// <summary>A file server on loopback standing in for the model hub; honours Range, and can break off once.</summary>

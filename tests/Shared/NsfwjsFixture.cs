@@ -11,7 +11,10 @@ internal static class NsfwjsFixture
     private static readonly Lazy<string> s_folder = new(Fetch, LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary><c>.native/nsfwjs/mobilenet_v2_mid</c> (model.min.js and its shards), fetched if missing.</summary>
-    public static string Folder => s_folder.Value;
+    public static string Folder => Path.Combine(s_folder.Value, "mobilenet_v2_mid");
+
+    /// <summary>The npm tarball <c>nsfwjs-4.3.0.tgz</c> as the registry serves it, fetched if missing.</summary>
+    public static string Tarball => Path.Combine(s_folder.Value, "nsfwjs-4.3.0.tgz");
 
     private static string Fetch()
     {
@@ -24,7 +27,7 @@ internal static class NsfwjsFixture
             process.WaitForExit();
             if (process.ExitCode != 0) throw new InvalidOperationException($"scripts/fetch-nsfwjs.sh failed ({process.ExitCode}): {errors}");
         }
-        return Path.Combine(TestPaths.RepoRoot, ".native", "nsfwjs", "mobilenet_v2_mid");
+        return Path.Combine(TestPaths.RepoRoot, ".native", "nsfwjs");
     }
 
     private static FileStream WaitForLock(string path)

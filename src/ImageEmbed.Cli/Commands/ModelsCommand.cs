@@ -27,6 +27,8 @@ internal static class ModelsCommand
           info NAME   The manifest of an installed or known model, as JSON ('default' works too).
           pull NAME   Download a catalog model: resumes an interrupted download, checks every file's
                       size and sha256, and installs the folder only when all of it is right.
+                      mobilenet-v2-140 comes from the npm tarball of nsfwjs@4.3.0 (sha512-pinned,
+                      IMAGEEMBED_NPM_REGISTRY to use another registry) and is converted to ONNX here.
                       IMAGEEMBED_MODEL_MIRROR points downloads at a mirror of huggingface.co.
           import-tfjs DIR --name NAME
                       Convert a TensorFlow.js graph model (model.json + shards, or the nsfwjs bundle)
@@ -85,6 +87,20 @@ internal static class ModelsCommand
                 using (var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan })
                 {
                     http.DefaultRequestHeaders.UserAgent.ParseAdd("ImageEmbed/1.0");
+                    if (wanted == ModelCatalog.MobileNetV2_140.Name)
+                    {
+                        try
+                        {
+                            InstalledModel built = await NsfwjsPackage.PullMobileNetAsync(http, options.Directory, options.NpmRegistry, args.Has("force"), ct).ConfigureAwait(false);
+                            Console.Error.WriteLine($"installed {built.Name} ({built.Manifest.Dimensions}-d) in {built.Directory}, converted from npm nsfwjs@4.3.0");
+                            return 0;
+                        }
+                        catch (Exception e) when (e is ModelDownloadException or ModelLoadException)
+                        {
+                            Console.Error.WriteLine($"error: {e.Message}");
+                            return 1;
+                        }
+                    }
                     var puller = new ModelPuller(http, options.Directory, options.Mirror.Length > 0 ? options.Mirror : null);
                     var bar = new ByteProgressBar(Console.Error, interactive: !Console.IsErrorRedirected);
                     try

@@ -23,7 +23,7 @@ public sealed class ModelPuller(HttpClient http, string modelsDirectory, string?
     public async Task<string> PullAsync(ModelManifest manifest, bool force, IProgress<PullProgress>? progress, CancellationToken ct)
     {
         if (manifest.Downloads.Count == 0)
-            throw new ModelDownloadException($"Model '{manifest.Name}' is not downloaded but built locally: 'imageembed models import-tfjs DIR --name {manifest.Name}' (serve and embed do it on first start).");
+            throw new ModelDownloadException($"Model '{manifest.Name}' has no files to download: it is built here ('imageembed models pull {manifest.Name}' knows how).");
         string target = Path.Combine(modelsDirectory, manifest.Name);
         if (Directory.Exists(target) && !force)
             throw new ModelDownloadException($"Model '{manifest.Name}' is already installed in {target}. Use --force to download it again.");
