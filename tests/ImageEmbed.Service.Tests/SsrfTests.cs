@@ -202,6 +202,10 @@ public sealed class SsrfSandboxTests : IAsyncLifetime
     [InlineData("http://169.254.169.254/latest/meta-data/")]
     [InlineData("http://metadata.example.com/latest/meta-data/")]
     [InlineData("http://intranet.example.com/cat.jpg")]
+    [InlineData("http://[::127.0.0.1]/cat.jpg")]
+    [InlineData("http://[64:ff9b::7f00:1]/cat.jpg")]
+    [InlineData("http://[64:ff9b::a9fe:a9fe]/latest/meta-data/")]
+    [InlineData("http://[2002:7f00:1::1]/cat.jpg")]
     public async Task AddressOffThisMachine_IsRefusedBeforeConnecting(string url)
     {
         using HttpResponseMessage response = await _client.PostAsync("/api/ai/embeddings",
