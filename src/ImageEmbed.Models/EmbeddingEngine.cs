@@ -61,48 +61,57 @@ public sealed class EmbeddingEngine : IAsyncDisposable
     /// <exception cref="UnknownModelException">No such model.</exception>
     /// <exception cref="ImageDecodeException">The bytes are not a usable image.</exception>
     /// <exception cref="OverloadedException">Too many images are waiting.</exception>
-    public Task<ImageEmbedding> EmbedImageAsync(ReadOnlyMemory<byte> encoded, string? model, CancellationToken cancellationToken = default) =>
+    public async Task<ImageEmbedding> EmbedImageAsync(ReadOnlyMemory<byte> encoded, string? model, CancellationToken cancellationToken = default) =>
+        await EmbedImageAsync(await LoadAsync(model).ConfigureAwait(false), encoded, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Embeds one encoded image with a model the caller resolved (once per request, through <see cref="LoadAsync"/>).</summary>
+    /// <exception cref="ImageDecodeException">The bytes are not a usable image.</exception>
+    /// <exception cref="OverloadedException">Too many images are waiting.</exception>
+    public Task<ImageEmbedding> EmbedImageAsync(LoadedModel model, ReadOnlyMemory<byte> encoded, CancellationToken cancellationToken = default) =>
         EmbedPreprocessedAsync(model, recipe => Preprocessor.Preprocess(encoded.Span, recipe), cancellationToken);
 
     /// <summary>
     /// Embeds the image <paramref name="preprocess"/> makes for the model's recipe, for callers that want more from the
-    /// same decode (the content cache also takes the fingerprint, through
+    /// same decode (the ingest path also takes the fingerprint, through
     /// <see cref="ImagePreprocessor.PreprocessWithFingerprint"/>). <paramref name="preprocess"/> runs on the caller's
     /// thread within <see cref="ImagingOptions.DecodeConcurrency"/>, like every decode of the engine; the engine owns
     /// and disposes the image it returns.
     /// </summary>
-    /// <exception cref="UnknownModelException">No such model.</exception>
     /// <exception cref="ImageDecodeException">The bytes are not a usable image.</exception>
     /// <exception cref="OverloadedException">Too many images are waiting.</exception>
-    public async Task<ImageEmbedding> EmbedPreprocessedAsync(string? model, Func<ImagePreprocessing, PreprocessedImage> preprocess, CancellationToken cancellationToken = default)
+    public async Task<ImageEmbedding> EmbedPreprocessedAsync(LoadedModel model, Func<ImagePreprocessing, PreprocessedImage> preprocess, CancellationToken cancellationToken = default)
     {
-        LoadedModel loaded = await LoadAsync(model).ConfigureAwait(false);
         // Decoding is CPU-bound: bound how many run at once, so that many concurrent callers queue
         // here instead of all competing for the cores that inference also needs.
         await _decodeSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
         PreprocessedImage image;
         try
         {
-            image = preprocess(loaded.Encoder.Preprocessing);
+            image = preprocess(model.Encoder.Preprocessing);
         }
         finally
         {
             _decodeSlots.Release();
         }
         (TimeSpan decode, TimeSpan preprocessing) = (image.DecodeTime, image.TensorTime);
-        BatchedEmbedding result = await loaded.Batcher.EmbedAsync(image, cancellationToken).ConfigureAwait(false);
-        return new ImageEmbedding(loaded.Name, result.Vector, new EmbeddingTimings(decode, preprocessing, result.QueueTime, result.InferenceTime, result.BatchSize), loaded.Space);
+        BatchedEmbedding result = await model.Batcher.EmbedAsync(image, cancellationToken).ConfigureAwait(false);
+        return new ImageEmbedding(model.Name, result.Vector, new EmbeddingTimings(decode, preprocessing, result.QueueTime, result.InferenceTime, result.BatchSize), model.Space);
     }
 
     /// <summary>Embeds texts with a CLIP-family model, in one run so they share the batch.</summary>
+    /// <exception cref="UnknownModelException">No such model.</exception>
     /// <exception cref="UnsupportedModalityException">The model is image-only.</exception>
-    public async Task<TextEmbeddings> EmbedTextsAsync(IReadOnlyList<string> texts, string? model, CancellationToken cancellationToken = default)
+    public async Task<TextEmbeddings> EmbedTextsAsync(IReadOnlyList<string> texts, string? model, CancellationToken cancellationToken = default) =>
+        await EmbedTextsAsync(await LoadAsync(model).ConfigureAwait(false), texts, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Embeds texts with a model the caller resolved, in one run so they share the batch.</summary>
+    /// <exception cref="UnsupportedModalityException">The model is image-only.</exception>
+    public async Task<TextEmbeddings> EmbedTextsAsync(LoadedModel model, IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
     {
-        LoadedModel loaded = await LoadAsync(model).ConfigureAwait(false);
-        TextEncoder encoder = loaded.RequireText("embed text");
+        TextEncoder encoder = model.RequireText("embed text");
         // Inference is CPU-bound: keep it off the caller's (request) thread.
         (float[][] vectors, int tokens) = await Task.Run(() => (encoder.Encode(texts, out int t, cancellationToken), t), cancellationToken).ConfigureAwait(false);
-        return new TextEmbeddings(loaded.Name, vectors, tokens, loaded.Space);
+        return new TextEmbeddings(model.Name, vectors, tokens, model.Space);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using ImageEmbed.Imaging;
-using ImageEmbed.Imaging.Fingerprint;
+using ImageEmbed.Application.Ingest;
 using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Models;
 using ImageEmbed.Service.Auth;
@@ -59,10 +59,11 @@ public static class ServiceHost
         builder.Services.AddSingleton(sp => new UrlFetcher(imaging, sp.GetRequiredService<IHostResolver>()));
         builder.Services.AddSingleton<ImageSourceReader>();
         builder.Services.AddSingleton(_ => new EmbeddingEngine(models, imaging));
-        builder.Services.AddSingleton(_ => new ImageFingerprinter(imaging));
         builder.Services.AddSingleton(_ => ContentCache.Open(dataDirectory));
-        builder.Services.AddSingleton<ImageEmbedder>();
         builder.Services.AddSingleton<ServiceMetrics>();
+        builder.Services.AddSingleton<IIngestObserver, IngestMetrics>();
+        builder.Services.AddSingleton(sp => new ImageIngest(sp.GetRequiredService<EmbeddingEngine>(), sp.GetRequiredService<ContentCache>(), imaging,
+            sp.GetRequiredService<ImageSourceReader>(), sp.GetRequiredService<IIngestObserver>()));
         builder.Services.AddSingleton(_ => LoadKeys(service, dataDirectory));
         builder.Services.AddSingleton(_ => new CollectionStoreProvider(service, dataDirectory));
         builder.Services.AddSingleton(_ => Storage.Jobs.JobStore.Open(dataDirectory));

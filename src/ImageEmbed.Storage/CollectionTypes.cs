@@ -6,7 +6,22 @@ namespace ImageEmbed.Storage;
 /// A collection: vectors of one model, all of <see cref="Dimensions"/> length, in one embedding space
 /// (<see cref="Space"/>, the model's fingerprint when the collection was made; empty if unknown).
 /// </summary>
-public sealed record CollectionInfo(string Name, string Model, int Dimensions, long Count, DateTimeOffset Created, string Space = "");
+public sealed record CollectionInfo(string Name, string Model, int Dimensions, long Count, DateTimeOffset Created, string Space = "")
+{
+    /// <summary>
+    /// The one rule that keeps embedding spaces apart: vectors from another space (another model, or the same
+    /// model's changed files or preprocessing) are refused, never mixed in silently. Unknown spaces pass (null here,
+    /// or a collection made before spaces were recorded).
+    /// </summary>
+    /// <param name="what">What carries <paramref name="space"/>, for the message: "item 'a'", "the query vector", "model 'x'".</param>
+    /// <exception cref="CollectionConflictException">The spaces differ; the message names both.</exception>
+    public void RequireSpace(string? space, string what)
+    {
+        if (string.IsNullOrEmpty(space) || Space.Length == 0 || space == Space) return;
+        throw new CollectionConflictException(
+            $"{what} is in embedding space {space}; collection '{Name}' holds {Space} (model '{Model}'). Vectors from different spaces cannot be compared.");
+    }
+}
 
 /// <summary>
 /// One stored item. <see cref="Vector"/> is unit length (the service normalizes before storing), so
@@ -14,8 +29,13 @@ public sealed record CollectionInfo(string Name, string Model, int Dimensions, l
 /// For items made from an image, <see cref="ContentHash"/> is the SHA-256 of its encoded bytes (64 lowercase
 /// hex digits) and <see cref="PerceptualHash"/> its 64-bit DCT pHash; both null for items given as vectors.
 /// </summary>
+/// <see cref="Space"/> is the embedding space the vector came from when the writer knows it: the store refuses an item
+/// from another space than the collection's (<see cref="CollectionInfo.RequireSpace"/>). It is not stored.
 public sealed record CollectionItem(string Id, float[] Vector, JsonElement? Metadata = null, string? Source = null,
-    string? ContentHash = null, ulong? PerceptualHash = null);
+    string? ContentHash = null, ulong? PerceptualHash = null)
+{
+    public string? Space { get; init; }
+}
 
 /// <summary>A search result: cosine similarity to the query, highest first.</summary>
 public sealed record SearchHit(string Id, float Score, JsonElement? Metadata, string? Source);

@@ -21,7 +21,7 @@ public sealed class EmbedPreprocessedTests
             byte[] bytes = File.ReadAllBytes(file);
             ImageFingerprint? fingerprint = null;
 
-            ImageEmbedding joint = await engine.EmbedPreprocessedAsync(null, recipe => engine.Preprocessor.PreprocessWithFingerprint(bytes, recipe, out fingerprint)).DefaultTimeout();
+            ImageEmbedding joint = await engine.EmbedPreprocessedAsync(await engine.LoadAsync(null), recipe => engine.Preprocessor.PreprocessWithFingerprint(bytes, recipe, out fingerprint)).DefaultTimeout();
             ImageEmbedding alone = await engine.EmbedImageAsync(bytes, null).DefaultTimeout();
 
             Assert.Equal(alone.Vector, joint.Vector);
@@ -51,7 +51,7 @@ public sealed class EmbedPreprocessedTests
             }
         }
 
-        await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => engine.EmbedPreprocessedAsync(null, Preprocess)))).DefaultTimeout();
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(async () => await engine.EmbedPreprocessedAsync(await engine.LoadAsync(null), Preprocess)))).DefaultTimeout();
 
         Assert.Equal(1, most);
     }

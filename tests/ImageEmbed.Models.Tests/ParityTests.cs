@@ -34,7 +34,7 @@ public sealed class ParityTests(ITestOutputHelper output) : IAsyncLifetime
         {
             byte[] bytes = File.ReadAllBytes(ReferenceEmbeddings.FullPath(file));
             ImageEmbedding actual = await (withFingerprint
-                ? _engine.EmbedPreprocessedAsync("default", recipe => _engine.Preprocessor.PreprocessWithFingerprint(bytes, recipe, out _))
+                ? _engine.EmbedPreprocessedAsync(await _engine.LoadAsync("default"), recipe => _engine.Preprocessor.PreprocessWithFingerprint(bytes, recipe, out _))
                 : _engine.EmbedImageAsync(bytes, "default")).DefaultTimeout();
             Assert.Equal(1792, actual.Dimensions);
             cosines.Add((VectorMath.Cosine(actual.Vector, expected), file));

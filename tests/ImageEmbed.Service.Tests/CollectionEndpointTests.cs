@@ -189,6 +189,86 @@ public sealed class CollectionEndpointTests(DevCollectionFixture fixture) : ICla
     }
 
     [Fact]
+    public async Task Upsert_MultipartFiles_OneResultPerFileLikeTheJsonRoute()
+    {
+        string name = "form-" + Guid.NewGuid().ToString("N")[..8];
+        await _client.PutAsJsonAsync($"/v1/collections/{name}", new { model = "mobilenet-v2-140" });
+        // What curl -F file=@a.jpg -F file=@b.jpg sends: ids come from the file names, directories never count.
+        using var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(File.ReadAllBytes(fixture.Files[0])), "file", Path.GetFileName(fixture.Files[0]) },
+            { new ByteArrayContent(File.ReadAllBytes(TestPaths.Format("truncated.jpg"))), "file", "truncated.jpg" },
+            { new ByteArrayContent(File.ReadAllBytes(fixture.Files[1])), "file", "../../etc/" + Path.GetFileName(fixture.Files[1]) },
+        };
+        using HttpResponseMessage response = await _client.PostAsync($"/v1/collections/{name}/items", form).DefaultTimeout();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        JsonElement body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal((2, 1), (body.GetProperty("upserted").GetInt32(), body.GetProperty("failed").GetInt32()));
+        JsonElement[] results = body.GetProperty("results").EnumerateArray().ToArray();
+        Assert.Equal([Path.GetFileName(fixture.Files[0]), "truncated.jpg", Path.GetFileName(fixture.Files[1])], results.Select(r => r.GetProperty("id").GetString()));
+        Assert.Equal(["ok", "error", "ok"], results.Select(r => r.GetProperty("status").GetString()));
+        Assert.Equal(422, results[1].GetProperty("error").GetProperty("status").GetInt32());
+
+        // The same vector and content hash as the JSON route stored for the same file.
+        JsonElement viaForm = await _client.GetFromJsonAsync<JsonElement>($"/v1/collections/{name}/items/{Path.GetFileName(fixture.Files[0])}");
+        JsonElement viaJson = await _client.GetFromJsonAsync<JsonElement>($"/v1/collections/{C}/items/{DevCollectionFixture.Id(fixture.Files[0])}");
+        Assert.Equal(viaJson.GetProperty("vector").EnumerateArray().Select(v => v.GetSingle()), viaForm.GetProperty("vector").EnumerateArray().Select(v => v.GetSingle()));
+        Assert.Equal(viaJson.GetProperty("content_hash").GetString(), viaForm.GetProperty("content_hash").GetString());
+    }
+
+    [Fact]
+    public async Task Upsert_MultipartWithIdMetadataAndSourceFields_PairsThemWithTheFilesInOrder()
+    {
+        string name = "form-" + Guid.NewGuid().ToString("N")[..8];
+        await _client.PutAsJsonAsync($"/v1/collections/{name}", new { model = "mobilenet-v2-140" });
+        using var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(File.ReadAllBytes(fixture.Files[2])), "file", "x.jpg" },
+            { new ByteArrayContent(File.ReadAllBytes(fixture.Files[3])), "file", "y.jpg" },
+            { new StringContent("photos/2024/first.jpg"), "id" },
+            { new StringContent("photos/2024/second.jpg"), "id" },
+            { new StringContent("{\"album\": \"trip\"}"), "metadata" },
+            { new StringContent("[1]"), "metadata" },
+        };
+        using HttpResponseMessage response = await _client.PostAsync($"/v1/collections/{name}/items", form).DefaultTimeout();
+
+        JsonElement[] results = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("results").EnumerateArray().ToArray();
+        Assert.Equal(["photos/2024/first.jpg", "photos/2024/second.jpg"], results.Select(r => r.GetProperty("id").GetString()));
+        Assert.Equal("ok", results[0].GetProperty("status").GetString());
+        Assert.Equal(400, results[1].GetProperty("error").GetProperty("status").GetInt32());
+        Assert.Equal("Item 'photos/2024/second.jpg': 'metadata' must be a JSON object.", results[1].GetProperty("error").GetProperty("message").GetString());
+        JsonElement item = await _client.GetFromJsonAsync<JsonElement>($"/v1/collections/{name}/items/{Uri.EscapeDataString("photos/2024/first.jpg")}");
+        Assert.Equal("trip", item.GetProperty("metadata").GetProperty("album").GetString());
+
+        using var uneven = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(File.ReadAllBytes(fixture.Files[2])), "file", "x.jpg" },
+            { new StringContent("a"), "id" },
+            { new StringContent("b"), "id" },
+        };
+        await ResponseAssert.ErrorAsync(await _client.PostAsync($"/v1/collections/{name}/items", uneven), HttpStatusCode.BadRequest,
+            "The form has 2 'id' fields for 1 files: give one per file, in the files' order, or none.");
+        using var empty = new MultipartFormDataContent { { new StringContent("a"), "id" } };
+        await ResponseAssert.ErrorAsync(await _client.PostAsync($"/v1/collections/{name}/items", empty), HttpStatusCode.BadRequest, "The form has no files");
+    }
+
+    [Fact]
+    public async Task HeadItem_ETagIsTheContentHash_NoBody_404WhenMissing()
+    {
+        string id = DevCollectionFixture.Id(fixture.Files[5]);
+        using HttpResponseMessage head = await _client.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v1/collections/{C}/items/{id}")).DefaultTimeout();
+
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal($"\"{Imaging.Fingerprint.ContentHash.Of(File.ReadAllBytes(fixture.Files[5]))}\"", head.Headers.ETag?.Tag);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        using HttpResponseMessage get = await _client.GetAsync($"/v1/collections/{C}/items/{id}");
+        Assert.Equal(head.Headers.ETag, get.Headers.ETag);
+        using HttpResponseMessage missing = await _client.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v1/collections/{C}/items/missing"));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
     public async Task Errors_MissingCollectionConflictAndBadQueries()
     {
         await ResponseAssert.ErrorAsync(await _client.PostAsJsonAsync("/v1/collections/nope/search", new { id = "x" }), HttpStatusCode.NotFound, "No collection named 'nope'");

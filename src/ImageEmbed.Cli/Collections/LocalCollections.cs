@@ -1,11 +1,9 @@
+using ImageEmbed.Application.Ingest;
 using ImageEmbed.Cli.Indexing;
 using ImageEmbed.Cli.Infrastructure;
 using ImageEmbed.Imaging;
-using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
-using ImageEmbed.Storage.Sqlite;
-using Microsoft.Data.Sqlite;
 using ImageEmbed.Storage;
 using ImageEmbed.Storage.Content;
 
@@ -13,19 +11,19 @@ namespace ImageEmbed.Cli.Collections;
 
 /// <summary>
 /// Collections in the store this process opens itself (<c>IMAGEEMBED_STORE</c>; by default the embedded
-/// store in <c>IMAGEEMBED_DATA_DIR</c>), with images embedded in-process: parallel decode, micro-batched
-/// inference. Do not point it at the data folder of a running service: the service would not see the
-/// writes until it restarts; use <c>--server</c> for that.
+/// store in <c>IMAGEEMBED_DATA_DIR</c>), with images through the same ingest path as the service
+/// (<see cref="ImageIngest"/>: parallel decode, micro-batched inference, the content cache). Do not point it at
+/// the data folder of a running service: the service would not see the writes until it restarts; use
+/// <c>--server</c> for that.
 /// </summary>
 internal sealed class LocalCollections : ICollectionAccess
 {
     private readonly ICollectionStore _store;
     private readonly ModelsOptions _models;
-    private readonly ImagingOptions _imaging;
     private readonly Lazy<EmbeddingEngine> _engine;
     private readonly Lazy<ContentCache> _cache;
-    private readonly Lazy<CachedImageEmbedder> _embedder;
-    private int _cacheWarned;
+    private readonly Lazy<ImageIngest> _ingest;
+    private readonly Dictionary<string, Task<LoadedModel>> _collectionModels = new(StringComparer.Ordinal);
     private bool _bootstrapped;
 
     private LocalCollections(ICollectionStore store, string where)
@@ -33,11 +31,11 @@ internal sealed class LocalCollections : ICollectionAccess
         _store = store;
         Where = where;
         _models = Settings.Models();
-        _imaging = Settings.Imaging();
-        _engine = new(() => new EmbeddingEngine(_models, _imaging));
+        ImagingOptions imaging = Settings.Imaging();
+        _engine = new(() => new EmbeddingEngine(_models, imaging));
         string data = Settings.DataDirectory();
         _cache = new(() => ContentCache.Open(data));
-        _embedder = new(() => new CachedImageEmbedder(_engine.Value, new ImageFingerprinter(_imaging), _cache.Value, _imaging.DecodeConcurrency, CacheFailed));
+        _ingest = new(() => new ImageIngest(_engine.Value, _cache.Value, imaging, observer: new ConsoleIngestObserver()));
     }
 
     public string Where { get; }
@@ -88,21 +86,16 @@ internal sealed class LocalCollections : ICollectionAccess
     public async Task<string?> ContentHashAsync(string collection, string id, CancellationToken ct) =>
         (await _store.GetItemAsync(collection, id, ct).ConfigureAwait(false))?.ContentHash;
 
-    /// <summary>
-    /// Embeds and fingerprints the image through the content cache (<see cref="CachedImageEmbedder"/>): bytes
-    /// seen before, in the collection's embedding space, are neither embedded nor decoded again.
-    /// </summary>
+    /// <summary>The ingest path (<see cref="ImageIngest.ItemAsync"/>) with the collection's model, resolved once per run.</summary>
     public async Task<PendingItem> PrepareAsync(CollectionInfo collection, InputImage image, CancellationToken ct)
     {
-        await EngineAsync(ct).ConfigureAwait(false); // installs a model on first use, as every command does
-        IndexedImage indexed = await _embedder.Value.EmbedAsync(image.Bytes, collection.Model, ct).ConfigureAwait(false);
-        CheckSpace(collection, indexed.Embedding.Space);
-        var item = new CollectionItem(image.Id, indexed.Embedding.Vector, image.Metadata, image.Source, indexed.Fingerprint.ContentHash, indexed.Fingerprint.PerceptualHash);
+        LoadedModel model = await ModelForAsync(collection, ct).ConfigureAwait(false);
+        CollectionItem item = await _ingest.Value.ItemAsync(model, image.Id, new ImageContent(image.Bytes, image.ContentHash), image.Metadata, image.Source, ct).ConfigureAwait(false);
         return new PendingItem(image.Id, image.Source, item);
     }
 
     /// <summary>The cached thumbnail (JPEG) of these bytes, or null.</summary>
-    public byte[]? CachedThumbnail(string contentHash) => Cached(() => _cache.Value.GetThumbnail(contentHash));
+    public byte[]? CachedThumbnail(string contentHash) => _ingest.Value.Thumbnail(contentHash);
 
     public async Task<IReadOnlyList<IndexFailure>> CommitAsync(CollectionInfo collection, IReadOnlyList<PendingItem> items, CancellationToken ct)
     {
@@ -120,38 +113,33 @@ internal sealed class LocalCollections : ICollectionAccess
                 ?? throw new UsageException($"No item '{request.Id}' in collection '{collection.Name}'.")).Vector;
             exclude = [request.Id];
         }
-        else if (request.Text is not null)
-        {
-            TextEmbeddings text = await (await EngineAsync(ct).ConfigureAwait(false)).EmbedTextsAsync([request.Text], collection.Model, ct).ConfigureAwait(false);
-            CheckSpace(collection, text.Space);
-            query = text.Vectors[0];
-        }
         else
         {
-            ImageEmbedding image = await (await EngineAsync(ct).ConfigureAwait(false)).EmbedImageAsync(request.Image!.Value, collection.Model, ct).ConfigureAwait(false);
-            CheckSpace(collection, image.Space);
-            query = image.Vector;
+            LoadedModel model = await ModelForAsync(collection, ct).ConfigureAwait(false);
+            query = request.Text is not null
+                ? (await _engine.Value.EmbedTextsAsync(model, [request.Text], ct).ConfigureAwait(false)).Vectors[0]
+                : (await _ingest.Value.EmbedAsync(model, request.Image!.Value, ct).ConfigureAwait(false)).Vector;
         }
         return await _store.SearchAsync(collection.Name, new SearchQuery(query, request.K) { Exclude = exclude }, ct).ConfigureAwait(false);
     }
 
-    /// <summary>A cache that fails (busy, damaged, disk full) costs work, never a run: said once, then treated as a miss.</summary>
-    private T? Cached<T>(Func<T?> operation) where T : class
+    /// <summary>The collection's model, loaded once (installing a model on first use, as every command does), in the collection's space.</summary>
+    private async Task<LoadedModel> ModelForAsync(CollectionInfo collection, CancellationToken ct)
     {
-        try
+        Task<LoadedModel> loading;
+        lock (_collectionModels)
         {
-            return operation();
+            if (!_collectionModels.TryGetValue(collection.Name, out loading!) || loading.IsFaulted)
+                _collectionModels[collection.Name] = loading = LoadAsync();
         }
-        catch (SqliteException e)
-        {
-            CacheFailed(e);
-            return null;
-        }
-    }
+        return await loading.ConfigureAwait(false);
 
-    private void CacheFailed(SqliteException e)
-    {
-        if (Interlocked.Exchange(ref _cacheWarned, 1) == 0) Console.Error.WriteLine($"warning: content cache unavailable, continuing without it: {e.Message}");
+        async Task<LoadedModel> LoadAsync()
+        {
+            LoadedModel model = await (await EngineAsync(ct).ConfigureAwait(false)).LoadAsync(collection.Model).ConfigureAwait(false);
+            collection.RequireSpace(model.Space, $"model '{model.Name}' as installed now");
+            return model;
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -161,9 +149,18 @@ internal sealed class LocalCollections : ICollectionAccess
         await _store.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static void CheckSpace(CollectionInfo collection, string space)
+    /// <summary>A cache that fails (busy, damaged, disk full) costs work, never a run: said once, then treated as a miss.</summary>
+    private sealed class ConsoleIngestObserver : IIngestObserver
     {
-        if (collection.Space.Length > 0 && space != collection.Space)
-            throw new CollectionConflictException($"Collection '{collection.Name}' holds vectors of embedding space {collection.Space} (model '{collection.Model}'); the model now embeds in {space}. Vectors from different spaces cannot be compared.");
+        private int _warned;
+
+        public void Fetched(TimeSpan elapsed) { }
+
+        public void Embedded(EmbeddingTimings timings) { }
+
+        public void CacheFailed(Exception exception)
+        {
+            if (Interlocked.Exchange(ref _warned, 1) == 0) Console.Error.WriteLine($"warning: content cache unavailable, continuing without it: {exception.Message}");
+        }
     }
 }

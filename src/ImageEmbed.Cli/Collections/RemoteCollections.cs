@@ -9,7 +9,8 @@ namespace ImageEmbed.Cli.Collections;
 
 /// <summary>
 /// Collections on a running ImageEmbed server (<c>--server URL</c>), through its HTTP API: images go up as
-/// data URIs in upsert batches and the server embeds them (with its own model, cache and batching).
+/// files of a multipart upsert and the server embeds them (with its own model, cache and batching); whether a
+/// file changed is asked with a HEAD, whose ETag is the stored content hash.
 /// A 429 or 503 is retried after the server's Retry-After, up to five times.
 /// </summary>
 internal sealed class RemoteCollections : ICollectionAccess
@@ -28,11 +29,11 @@ internal sealed class RemoteCollections : ICollectionAccess
     public string Where { get; }
 
     /// <summary>
-    /// The server accepts bodies of 1 MiB + 4/3 of its image byte limit: batches of at most 768 KiB of images
-    /// (1 MiB as base64), or one image alone, always fit, whatever that limit is. Connections break, rather
-    /// than answer 413, when a body is refused while it is still being sent.
+    /// The server accepts bodies of 1 MiB + 4/3 of its image byte limit: batches of at most 1 MiB of images (sent as
+    /// they are, a few hundred bytes of form around each), or one image alone, always fit, whatever that limit is.
+    /// Connections break, rather than answer 413, when a body is refused while it is still being sent.
     /// </summary>
-    public long MaxBatchBytes => 768 * 1024;
+    public long MaxBatchBytes => 1024 * 1024 - 64 * 1024;
 
     public async Task<CollectionInfo> EnsureAsync(string name, string? model, CancellationToken ct)
     {
@@ -58,31 +59,18 @@ internal sealed class RemoteCollections : ICollectionAccess
 
     public async Task<string?> ContentHashAsync(string collection, string id, CancellationToken ct)
     {
-        using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, Path(collection) + "/items/" + Uri.EscapeDataString(id)), ct).ConfigureAwait(false);
+        using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Head, Path(collection) + "/items/" + Uri.EscapeDataString(id)), ct).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
-        if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, ct).ConfigureAwait(false);
-        JsonElement item = await response.Content.ReadFromJsonAsync<JsonElement>(ct).ConfigureAwait(false);
-        return item.TryGetProperty("content_hash", out JsonElement h) && h.ValueKind == JsonValueKind.String ? h.GetString() : null;
+        if (!response.IsSuccessStatusCode) throw new RemoteException($"The server at {Where} answered {(int)response.StatusCode} to HEAD of item '{id}'.");
+        return response.Headers.ETag is { IsWeak: false, Tag: { Length: > 2 } tag } ? tag[1..^1] : null;
     }
 
-    public Task<PendingItem> PrepareAsync(CollectionInfo collection, InputImage image, CancellationToken ct)
-    {
-        // The format in the data URI is only a label: the server sniffs the bytes.
-        var item = new JsonObject
-        {
-            ["id"] = image.Id,
-            ["image"] = "data:image/jpeg;base64," + Convert.ToBase64String(image.Bytes.Span),
-            ["source"] = image.Source,
-            ["metadata"] = image.Metadata is { } m ? JsonNode.Parse(m.GetRawText()) : null,
-        };
-        return Task.FromResult(new PendingItem(image.Id, image.Source, item));
-    }
+    public Task<PendingItem> PrepareAsync(CollectionInfo collection, InputImage image, CancellationToken ct) =>
+        Task.FromResult(new PendingItem(image.Id, image.Source, image));
 
     public async Task<IReadOnlyList<IndexFailure>> CommitAsync(CollectionInfo collection, IReadOnlyList<PendingItem> items, CancellationToken ct)
     {
-        var body = new JsonObject { ["items"] = new JsonArray(items.Select(i => (JsonNode)((JsonObject)i.Payload).DeepClone()).ToArray()) };
-        string json = body.ToJsonString();
-        using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, Path(collection.Name) + "/items") { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") }, ct).ConfigureAwait(false);
+        using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, Path(collection.Name) + "/items") { Content = UpsertForm(items) }, ct).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.RequestEntityTooLarge)
         {
             // The server's body limit follows its IMAGEEMBED_MAX_BYTES: send smaller batches; one image alone over it is that item's failure.
@@ -118,6 +106,24 @@ internal sealed class RemoteCollections : ICollectionAccess
             h.GetProperty("score").GetSingle(),
             h.TryGetProperty("metadata", out JsonElement m) && m.ValueKind == JsonValueKind.Object ? m.Clone() : null,
             h.TryGetProperty("source", out JsonElement s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null)).ToList();
+    }
+
+    /// <summary>
+    /// The multipart upsert: one file part per image (the server sniffs the format; the name is only a label), and
+    /// its id, source and metadata as fields in the same order.
+    /// </summary>
+    private static MultipartFormDataContent UpsertForm(IReadOnlyList<PendingItem> items)
+    {
+        var form = new MultipartFormDataContent();
+        foreach (PendingItem pending in items)
+        {
+            var image = (InputImage)pending.Payload;
+            form.Add(new ReadOnlyMemoryContent(image.Bytes), "file", "image");
+            form.Add(new StringContent(image.Id), "id");
+            form.Add(new StringContent(image.Source), "source");
+            form.Add(new StringContent(image.Metadata is { } m ? m.GetRawText() : ""), "metadata");
+        }
+        return form;
     }
 
     /// <summary>Sends a POST of <paramref name="json"/> and returns the parsed answer; any error status throws.</summary>

@@ -39,7 +39,7 @@ internal static class ImportCommand
         string path = args.Positionals[1];
         if (!File.Exists(path)) throw new UsageException($"No such file: {path}");
         VectorFileFormat format = VectorFileFormats.Choose(path, args.Get("format"));
-        List<(CollectionItem Item, string? Space)> items = format switch
+        List<CollectionItem> items = format switch
         {
             VectorFileFormat.JsonLines => ReadJsonLines(path),
             VectorFileFormat.Csv => ReadCsv(path),
@@ -48,28 +48,28 @@ internal static class ImportCommand
 
         await using LocalCollections local = await CollectionAccess.OpenLocalAsync(ct).ConfigureAwait(false);
         CollectionInfo collection = await local.EnsureAsync(args.Positionals[0], args.Get("model"), ct).ConfigureAwait(false);
-        foreach ((CollectionItem item, string? space) in items)
+        foreach (CollectionItem item in items)
         {
             if (item.Vector.Length != collection.Dimensions)
                 throw new InvalidDataException($"{path}: item '{item.Id}' has {item.Vector.Length} values; collection '{collection.Name}' holds {collection.Dimensions}-d vectors ({collection.Model}).");
-            if (space is { Length: > 0 } && collection.Space.Length > 0 && space != collection.Space)
-                throw new CollectionConflictException($"{path}: item '{item.Id}' is in embedding space {space}; collection '{collection.Name}' holds {collection.Space} ({collection.Model}). Vectors from different spaces cannot be compared.");
+            // All checked before anything is written (the store checks each batch again).
+            collection.RequireSpace(item.Space, $"{path}: item '{item.Id}'");
             CollectionNames.ValidateId(item.Id);
             float norm = System.Numerics.Tensors.TensorPrimitives.Norm(item.Vector);
             if (norm == 0 || !float.IsFinite(norm)) throw new InvalidDataException($"{path}: item '{item.Id}' has an all-zero or non-finite vector.");
             // Exported vectors are unit length already: leave them bit for bit as they were.
             if (Math.Abs(norm - 1) > 1e-5f) VectorMath.Normalize(item.Vector);
         }
-        foreach (CollectionItem[] chunk in items.Select(i => i.Item).Chunk(Batch))
+        foreach (CollectionItem[] chunk in items.Chunk(Batch))
             await local.Store.UpsertAsync(collection.Name, chunk, ct).ConfigureAwait(false);
         long count = (await local.GetAsync(collection.Name, ct).ConfigureAwait(false)).Count;
         Console.Error.WriteLine($"imported {items.Count} item(s) into '{collection.Name}' ({collection.Model}); it has {count} item(s).");
         return 0;
     }
 
-    private static List<(CollectionItem, string?)> ReadJsonLines(string path)
+    private static List<CollectionItem> ReadJsonLines(string path)
     {
-        var items = new List<(CollectionItem, string?)>();
+        var items = new List<CollectionItem>();
         int n = 0;
         foreach (string line in File.ReadLines(path))
         {
@@ -84,7 +84,7 @@ internal static class ImportCommand
                 JsonElement? metadata = root.TryGetProperty("metadata", out JsonElement m) && m.ValueKind == JsonValueKind.Object ? m.Clone() : null;
                 string? source = root.TryGetProperty("source", out JsonElement s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
                 string? space = root.TryGetProperty("embedding_space", out JsonElement e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
-                items.Add((new CollectionItem(id, vector, metadata, source), space));
+                items.Add(new CollectionItem(id, vector, metadata, source) { Space = space });
             }
             catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
             {
@@ -94,9 +94,9 @@ internal static class ImportCommand
         return items;
     }
 
-    private static List<(CollectionItem, string?)> ReadCsv(string path)
+    private static List<CollectionItem> ReadCsv(string path)
     {
-        var items = new List<(CollectionItem, string?)>();
+        var items = new List<CollectionItem>();
         string[] lines = File.ReadAllLines(path);
         if (lines.Length == 0 || !lines[0].StartsWith("id,source,metadata", StringComparison.Ordinal))
             throw new InvalidDataException($"{path}: expected the header 'id,source,metadata,v0,...' that 'imageembed export' writes.");
@@ -108,7 +108,7 @@ internal static class ImportCommand
             {
                 float[] vector = fields.Skip(3).Select(f => float.Parse(f, CultureInfo.InvariantCulture)).ToArray();
                 JsonElement? metadata = fields[2].Length > 0 ? JsonDocument.Parse(fields[2]).RootElement.Clone() : null;
-                items.Add((new CollectionItem(fields[0], vector, metadata, fields[1].Length > 0 ? fields[1] : null), null));
+                items.Add(new CollectionItem(fields[0], vector, metadata, fields[1].Length > 0 ? fields[1] : null));
             }
             catch (Exception e) when (e is FormatException or JsonException or IndexOutOfRangeException)
             {
@@ -118,13 +118,13 @@ internal static class ImportCommand
         return items;
     }
 
-    private static List<(CollectionItem, string?)> ReadNpy(string path)
+    private static List<CollectionItem> ReadNpy(string path)
     {
         float[][] rows = NpyFile.Read(path);
         string idsPath = VectorFileFormats.IdsFile(path);
         if (!File.Exists(idsPath)) throw new InvalidDataException($"{path} needs its ids file {idsPath} (one id per line, in row order).");
         string[] ids = File.ReadAllLines(idsPath).Where(l => l.Length > 0).ToArray();
         if (ids.Length != rows.Length) throw new InvalidDataException($"{idsPath} has {ids.Length} ids for {rows.Length} rows in {path}.");
-        return rows.Select((r, i) => (new CollectionItem(ids[i], r), (string?)null)).ToList();
+        return rows.Select((r, i) => new CollectionItem(ids[i], r)).ToList();
     }
 }

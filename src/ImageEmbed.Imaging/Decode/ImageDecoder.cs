@@ -53,11 +53,12 @@ public sealed class ImageDecoder
     /// <exception cref="UnsupportedImageFormatException">Not a supported raster format.</exception>
     /// <exception cref="ImageTooLargeException">Over <see cref="ImagingOptions.MaxPixels"/>; no pixel was decoded.</exception>
     /// <exception cref="ImageDecodeException">Corrupt, truncated, or otherwise undecodable.</exception>
-    public DecodedImage DecodeWithFingerprint(ReadOnlySpan<byte> encoded, ImagePreprocessing recipe, Span<byte> rgb, out ImageFingerprint fingerprint)
+    /// <param name="contentHash">The bytes' <see cref="ContentHash"/> when the caller has it already (it is not checked); null = computed here.</param>
+    public DecodedImage DecodeWithFingerprint(ReadOnlySpan<byte> encoded, ImagePreprocessing recipe, Span<byte> rgb, out ImageFingerprint fingerprint, string? contentHash = null)
     {
         CheckDestination(recipe, rgb);
         ImageFormat format = UntrustedImage.Sniff(encoded);
-        string hash = ContentHash.Of(encoded);
+        string hash = contentHash ?? ContentHash.Of(encoded);
         (DecodedImage info, fingerprint) = UntrustedImage.Diagnosed(encoded, format, rgb, (bytes, f, destination) => RunWithFingerprint(bytes, f, recipe, destination, hash));
         return info;
     }

@@ -28,10 +28,11 @@ public sealed class ImageFingerprinter
     /// <exception cref="UnsupportedImageFormatException">Not a supported raster format.</exception>
     /// <exception cref="ImageTooLargeException">Over <see cref="ImagingOptions.MaxPixels"/>; no pixel was decoded.</exception>
     /// <exception cref="ImageDecodeException">Corrupt, truncated, or otherwise undecodable.</exception>
-    public ImageFingerprint Compute(ReadOnlySpan<byte> encoded)
+    /// <param name="contentHash">The bytes' <see cref="ContentHash"/> when the caller has it already; null = computed here.</param>
+    public ImageFingerprint Compute(ReadOnlySpan<byte> encoded, string? contentHash = null)
     {
         ImageFormat format = UntrustedImage.Sniff(encoded);
-        string hash = ContentHash.Of(encoded);
+        string hash = contentHash ?? ContentHash.Of(encoded);
         return UntrustedImage.Diagnosed(encoded, format, hash, (bytes, f, h) => Run(_untrusted, bytes, f, h));
     }
 

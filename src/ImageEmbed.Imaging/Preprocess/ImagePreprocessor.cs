@@ -44,21 +44,22 @@ public sealed class ImagePreprocessor(ImageDecoder decoder)
 {
     /// <exception cref="ImageDecodeException">The bytes are not a usable image (see subclasses).</exception>
     public PreprocessedImage Preprocess(ReadOnlySpan<byte> encoded, ImagePreprocessing recipe) =>
-        Run(encoded, recipe, withFingerprint: false, out _);
+        Run(encoded, recipe, withFingerprint: false, null, out _);
 
     /// <summary>
     /// <see cref="Preprocess"/> and the image's fingerprint from one decode (<see cref="ImageDecoder.DecodeWithFingerprint"/>).
     /// The result's <see cref="PreprocessedImage.DecodeTime"/> includes making the fingerprint.
     /// </summary>
     /// <exception cref="ImageDecodeException">The bytes are not a usable image (see subclasses).</exception>
-    public PreprocessedImage PreprocessWithFingerprint(ReadOnlySpan<byte> encoded, ImagePreprocessing recipe, out ImageFingerprint fingerprint)
+    /// <param name="contentHash">The bytes' SHA-256 when the caller has it already; null = computed here.</param>
+    public PreprocessedImage PreprocessWithFingerprint(ReadOnlySpan<byte> encoded, ImagePreprocessing recipe, out ImageFingerprint fingerprint, string? contentHash = null)
     {
-        PreprocessedImage image = Run(encoded, recipe, withFingerprint: true, out ImageFingerprint? made);
+        PreprocessedImage image = Run(encoded, recipe, withFingerprint: true, contentHash, out ImageFingerprint? made);
         fingerprint = made!;
         return image;
     }
 
-    private PreprocessedImage Run(ReadOnlySpan<byte> encoded, ImagePreprocessing recipe, bool withFingerprint, out ImageFingerprint? fingerprint)
+    private PreprocessedImage Run(ReadOnlySpan<byte> encoded, ImagePreprocessing recipe, bool withFingerprint, string? contentHash, out ImageFingerprint? fingerprint)
     {
         long start = Stopwatch.GetTimestamp();
         byte[] rgb = ArrayPool<byte>.Shared.Rent(recipe.PixelLength);
@@ -67,7 +68,7 @@ public sealed class ImagePreprocessor(ImageDecoder decoder)
         {
             fingerprint = null;
             DecodedImage info = withFingerprint
-                ? decoder.DecodeWithFingerprint(encoded, recipe, rgb, out fingerprint)
+                ? decoder.DecodeWithFingerprint(encoded, recipe, rgb, out fingerprint, contentHash)
                 : decoder.Decode(encoded, recipe, rgb);
             long decoded = Stopwatch.GetTimestamp();
             tensor = ArrayPool<float>.Shared.Rent(recipe.TensorLength);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ImageEmbed.Application.Ingest;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Embeddings;
 using ImageEmbed.Service.Errors;
@@ -22,20 +23,20 @@ internal static class ClassifyEndpoints
     public sealed record LabelScore(string Label, float Score);
     public sealed record ClassifyResponse(string Model, string Scoring, LabelScore[] Scores);
 
-    private static async Task<ClassifyResponse> ClassifyAsync(HttpRequest request, ImageEmbedder embedder, CancellationToken ct)
+    private static async Task<ClassifyResponse> ClassifyAsync(HttpRequest request, ImageIngest ingest, CancellationToken ct)
     {
         using JsonDocument doc = await RequestBody.ReadJsonObjectAsync(request, ct);
         JsonElement root = doc.RootElement;
         string image = RequestBody.OptionalString(root, "image") is { Length: > 0 } i ? i : throw ApiException.BadRequest("Missing required field 'image' (an http(s) URL or a data:image/...;base64 URI).", "image");
         string[] labels = ReadLabels(root);
-        LoadedModel model = await embedder.Engine.LoadAsync(RequestBody.OptionalString(root, "model"));
+        LoadedModel model = await ingest.ModelAsync(RequestBody.OptionalString(root, "model"));
         var text = model.RequireText("score labels (zero-shot classification)");
         string template = RequestBody.OptionalString(root, "prompt_template") ?? text.Spec.PromptTemplate;
         if (!template.Contains("{label}", StringComparison.Ordinal))
             throw ApiException.BadRequest("'prompt_template' must contain {label}, e.g. \"a photo of a {label}\".", "prompt_template");
 
-        Task<TextEmbeddings> prompts = embedder.Engine.EmbedTextsAsync(labels.Select(l => template.Replace("{label}", l, StringComparison.Ordinal)).ToArray(), model.Name, ct);
-        ImageEmbedding embedding = await embedder.EmbedReferenceAsync(image, model.Name, ct);
+        Task<TextEmbeddings> prompts = ingest.Engine.EmbedTextsAsync(model, labels.Select(l => template.Replace("{label}", l, StringComparison.Ordinal)).ToArray(), ct);
+        ImageEmbedding embedding = await ingest.EmbedAsync(model, image, ct);
         TextEmbeddings labelVectors = await prompts;
         float[] scores = ZeroShot.Scores(embedding.Vector, labelVectors.Vectors, text.Spec);
         LabelScore[] ranked = labels.Select((label, k) => new LabelScore(label, scores[k])).OrderByDescending(s => s.Score).ToArray();

@@ -1,5 +1,8 @@
 using System.Text.Json;
+using ImageEmbed.Application.Ingest;
+using ImageEmbed.Imaging;
 using ImageEmbed.Imaging.Fingerprint;
+using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Embeddings;
@@ -7,7 +10,6 @@ using ImageEmbed.Service.Errors;
 using ImageEmbed.Service.Hosting;
 using ImageEmbed.Storage;
 using ImageEmbed.Storage.Analysis;
-using ImageEmbed.Storage.Content;
 
 namespace ImageEmbed.Service.Endpoints;
 
@@ -27,7 +29,8 @@ internal static class CollectionEndpoints
         group.MapGet("/{name}", GetAsync).WithName("GetCollection").ProducesApiErrors();
         group.MapDelete("/{name}", DeleteAsync).WithName("DeleteCollection").ProducesApiErrors();
         group.MapPost("/{name}/items", UpsertAsync).WithName("UpsertItems").WithSummary("Upsert {\"items\": [{\"id\", \"image\" | \"vector\", \"metadata\", \"source\"}]}; one result per item.").ProducesApiErrors();
-        group.MapGet("/{name}/items/{id}", GetItemAsync).WithName("GetItem").ProducesApiErrors();
+        group.MapGet("/{name}/items/{id}", GetItemAsync).WithName("GetItem").WithSummary("The item with its vector; its ETag is the content hash of its image.").ProducesApiErrors();
+        group.MapMethods("/{name}/items/{id}", [HttpMethods.Head], HeadItemAsync).WithName("HeadItem").WithSummary("200 when the item exists, with its image's content hash (quoted SHA-256) as the ETag and no vector; 404 when not. How 'imageembed index --server' skips unchanged files.").ProducesApiErrors();
         group.MapGet("/{name}/items/{id}/thumbnail", ThumbnailAsync).WithName("GetItemThumbnail").WithSummary("The item's image as a JPEG thumbnail (longest side 256 px); 404 for items given as vectors.").Produces(200, contentType: "image/jpeg").ProducesApiErrors();
         group.MapDelete("/{name}/items/{id}", DeleteItemAsync).WithName("DeleteItem").ProducesApiErrors();
         group.MapPost("/{name}/search", SearchAsync).WithName("Search").WithSummary("Query by exactly one of image, text, vector, id; k, min_score, filter (metadata equality).").ProducesApiErrors();
@@ -72,87 +75,194 @@ internal static class CollectionEndpoints
     private static async Task<IResult> DeleteAsync(string name, CollectionStoreProvider stores, CancellationToken ct) =>
         await (await stores.GetAsync()).DeleteCollectionAsync(name, ct) ? Results.NoContent() : throw new CollectionNotFoundException(name);
 
-    private static async Task<UpsertResponse> UpsertAsync(string name, HttpRequest request, CollectionStoreProvider stores, ImageEmbedder embedder, ServiceOptions options, CancellationToken ct)
+    private static async Task<UpsertResponse> UpsertAsync(string name, HttpRequest request, CollectionStoreProvider stores, ImageIngest ingest, ServiceOptions options, ImagingOptions imaging, CancellationToken ct)
     {
         ICollectionStore store = await stores.GetAsync();
         CollectionInfo collection = await RequireAsync(store, name, ct);
-        using JsonDocument doc = await RequestBody.ReadJsonObjectAsync(request, ct);
-        if (!doc.RootElement.TryGetProperty("items", out JsonElement itemsJson) || itemsJson.ValueKind != JsonValueKind.Array || itemsJson.GetArrayLength() == 0)
-            throw ApiException.BadRequest("'items' must be a non-empty array of {\"id\", \"image\" | \"vector\", \"metadata\", \"source\"}.", "items");
-        CheckSpace(collection, RequestBody.OptionalString(doc.RootElement, "embedding_space"), "this request's vectors are in");
-        if (itemsJson.GetArrayLength() > options.MaxItemsPerUpsert)
-            throw ApiException.BadRequest($"'items' has {itemsJson.GetArrayLength()} entries; at most {options.MaxItemsPerUpsert} per request (Service:MaxItemsPerUpsert).", "items");
+        // The collection's model, resolved once for the request and only when an item has an image; its current
+        // embedding space must still be the collection's.
+        var model = new Lazy<Task<LoadedModel>>(async () =>
+        {
+            LoadedModel loaded = await ingest.ModelAsync(collection.Model);
+            collection.RequireSpace(loaded.Space, $"model '{loaded.Name}' as installed now");
+            return loaded;
+        });
+        IReadOnlyList<UpsertInput> inputs = IsMultipart(request)
+            ? await ReadFormItemsAsync(request, options, imaging, ct)
+            : await ReadJsonItemsAsync(request, collection, options, ct);
 
         // Every item is prepared independently (images embedded concurrently, sharing batches): one bad
         // item gets its own error and the rest are stored.
-        JsonElement[] elements = itemsJson.EnumerateArray().Select(e => e.Clone()).ToArray();
-        Task<CollectionItem>[] prepared = elements.Select(e => PrepareAsync(e, collection, embedder, ct)).ToArray();
+        Task<CollectionItem>[] prepared = inputs.Select(i => i.PrepareAsync(collection, ingest, model, ct)).ToArray();
         try { await Task.WhenAll(prepared); } catch { /* per-item errors are read below */ }
 
-        var results = new ItemResult[elements.Length];
+        var results = new ItemResult[inputs.Count];
         var good = new List<CollectionItem>();
-        for (int i = 0; i < elements.Length; i++)
+        for (int i = 0; i < inputs.Count; i++)
         {
-            string? id = elements[i].ValueKind == JsonValueKind.Object && elements[i].TryGetProperty("id", out JsonElement idJson) && idJson.ValueKind == JsonValueKind.String ? idJson.GetString() : null;
             if (prepared[i].IsCompletedSuccessfully)
             {
                 good.Add(prepared[i].Result);
-                results[i] = new ItemResult(id, "ok", null);
+                results[i] = new ItemResult(inputs[i].Id, "ok", null);
                 continue;
             }
             Exception failure = prepared[i].Exception!.InnerException!;
             ApiError error = ErrorMapping.Map(failure) ?? throw failure;
-            results[i] = new ItemResult(id, "error", new ItemError(error.Status, error.Message));
+            results[i] = new ItemResult(inputs[i].Id, "error", new ItemError(error.Status, error.Message));
         }
         if (good.Count > 0) await store.UpsertAsync(name, good, ct);
-        return new UpsertResponse(good.Count, elements.Length - good.Count, results);
+        return new UpsertResponse(good.Count, inputs.Count - good.Count, results);
     }
 
-    private static async Task<CollectionItem> PrepareAsync(JsonElement element, CollectionInfo collection, ImageEmbedder embedder, CancellationToken ct)
+    private static bool IsMultipart(HttpRequest request) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+        && string.Equals(type.MediaType.Value, "multipart/form-data", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>One item of an upsert, as the request gave it; <see cref="PrepareAsync"/> makes the item to store (or fails for it alone).</summary>
+    private abstract record UpsertInput(string? Id)
     {
-        if (element.ValueKind != JsonValueKind.Object) throw ApiException.BadRequest("Each item must be an object.");
-        string id = RequestBody.OptionalString(element, "id") ?? throw ApiException.BadRequest("Each item needs an 'id' (a string).", "id");
-        CollectionNames.ValidateId(id);
-        string? image = RequestBody.OptionalString(element, "image");
-        string? source = RequestBody.OptionalString(element, "source");
-        JsonElement? metadata = null;
-        if (element.TryGetProperty("metadata", out JsonElement m) && m.ValueKind != JsonValueKind.Null)
-            metadata = m.ValueKind == JsonValueKind.Object ? m.Clone() : throw ApiException.BadRequest($"Item '{id}': 'metadata' must be a JSON object.", "metadata");
-
-        float[] vector;
-        ImageFingerprint? fingerprint = null;
-        if (element.TryGetProperty("vector", out JsonElement v) && v.ValueKind != JsonValueKind.Null)
-        {
-            vector = ReadVector(v, collection.Dimensions, $"item '{id}'");
-        }
-        else if (image is not null)
-        {
-            IndexedImage indexed = await embedder.EmbedForCollectionAsync(image, collection.Model, ct);
-            CheckSpace(collection, indexed.Embedding.Space, $"model '{collection.Model}' now embeds in");
-            vector = indexed.Embedding.Vector;
-            fingerprint = indexed.Fingerprint;
-            if (source is null && image.StartsWith("http", StringComparison.OrdinalIgnoreCase)) source = image; // never store a whole data URI
-        }
-        else
-        {
-            throw ApiException.BadRequest($"Item '{id}' needs an 'image' (URL or data URI) or a 'vector'.", "items");
-        }
-        return new CollectionItem(id, vector, metadata, source, fingerprint?.ContentHash, fingerprint?.PerceptualHash);
+        public abstract Task<CollectionItem> PrepareAsync(CollectionInfo collection, ImageIngest ingest, Lazy<Task<LoadedModel>> model, CancellationToken ct);
     }
 
-    private static async Task<ItemResponse> GetItemAsync(string name, string id, CollectionStoreProvider stores, CancellationToken ct)
+    /// <summary>An item of the JSON form: <c>{"id", "image" | "vector", "metadata", "source"}</c>.</summary>
+    private sealed record JsonInput(string? Id, JsonElement Element, string? Space) : UpsertInput(Id)
+    {
+        public override async Task<CollectionItem> PrepareAsync(CollectionInfo collection, ImageIngest ingest, Lazy<Task<LoadedModel>> model, CancellationToken ct)
+        {
+            if (Element.ValueKind != JsonValueKind.Object) throw ApiException.BadRequest("Each item must be an object.");
+            string id = RequestBody.OptionalString(Element, "id") ?? throw ApiException.BadRequest("Each item needs an 'id' (a string).", "id");
+            CollectionNames.ValidateId(id);
+            string? image = RequestBody.OptionalString(Element, "image");
+            string? source = RequestBody.OptionalString(Element, "source");
+            JsonElement? metadata = null;
+            if (Element.TryGetProperty("metadata", out JsonElement m) && m.ValueKind != JsonValueKind.Null)
+                metadata = m.ValueKind == JsonValueKind.Object ? m.Clone() : throw ApiException.BadRequest($"Item '{id}': 'metadata' must be a JSON object.", "metadata");
+
+            if (Element.TryGetProperty("vector", out JsonElement v) && v.ValueKind != JsonValueKind.Null)
+                return new CollectionItem(id, ReadVector(v, collection.Dimensions, $"item '{id}'"), metadata, source) { Space = Space };
+            if (image is null)
+                throw ApiException.BadRequest($"Item '{id}' needs an 'image' (URL or data URI) or a 'vector'.", "items");
+            LoadedModel loaded = await model.Value;
+            ImageContent content = ImageContent.Of(await ingest.ReadAsync(image, ct));
+            if (source is null && image.StartsWith("http", StringComparison.OrdinalIgnoreCase)) source = image; // never store a whole data URI
+            return await ingest.ItemAsync(loaded, id, content, metadata, source, ct);
+        }
+    }
+
+    /// <summary>A file of the multipart form, with the id, metadata and source given for it (or its file name).</summary>
+    private sealed record FileInput(string? Id, byte[]? Bytes, string? Metadata, string? Source, string? Problem) : UpsertInput(Id)
+    {
+        public override async Task<CollectionItem> PrepareAsync(CollectionInfo collection, ImageIngest ingest, Lazy<Task<LoadedModel>> model, CancellationToken ct)
+        {
+            if (Problem is not null) throw ApiException.BadRequest(Problem, "id");
+            string id = Id ?? throw ApiException.BadRequest("A file has no name: give its id in an 'id' field.", "id");
+            CollectionNames.ValidateId(id);
+            JsonElement? metadata = null;
+            if (!string.IsNullOrEmpty(Metadata))
+            {
+                try { metadata = JsonDocument.Parse(Metadata).RootElement.Clone(); }
+                catch (JsonException e) { throw ApiException.BadRequest($"Item '{id}': 'metadata' is not JSON: {e.Message}", "metadata"); }
+                if (metadata.Value.ValueKind != JsonValueKind.Object) throw ApiException.BadRequest($"Item '{id}': 'metadata' must be a JSON object.", "metadata");
+            }
+            LoadedModel loaded = await model.Value;
+            return await ingest.ItemAsync(loaded, id, ImageContent.Of(Bytes!), metadata, Source, ct);
+        }
+    }
+
+    private static async Task<IReadOnlyList<UpsertInput>> ReadJsonItemsAsync(HttpRequest request, CollectionInfo collection, ServiceOptions options, CancellationToken ct)
+    {
+        using JsonDocument doc = await RequestBody.ReadJsonObjectAsync(request, ct);
+        if (!doc.RootElement.TryGetProperty("items", out JsonElement itemsJson) || itemsJson.ValueKind != JsonValueKind.Array || itemsJson.GetArrayLength() == 0)
+            throw ApiException.BadRequest("'items' must be a non-empty array of {\"id\", \"image\" | \"vector\", \"metadata\", \"source\"}.", "items");
+        string? space = RequestBody.OptionalString(doc.RootElement, "embedding_space");
+        collection.RequireSpace(space, "this request's 'embedding_space'");
+        if (itemsJson.GetArrayLength() > options.MaxItemsPerUpsert)
+            throw ApiException.BadRequest($"'items' has {itemsJson.GetArrayLength()} entries; at most {options.MaxItemsPerUpsert} per request (Service:MaxItemsPerUpsert).", "items");
+        return itemsJson.EnumerateArray().Select(e => new JsonInput(
+            e.ValueKind == JsonValueKind.Object && e.TryGetProperty("id", out JsonElement id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null,
+            e.Clone(), space)).ToArray();
+    }
+
+    /// <summary>
+    /// The multipart form (<c>curl -F file=@a.jpg -F file=@b.jpg</c>): every file part is an item. Its id is the i-th
+    /// <c>id</c> field when the form has them, else the file's own name (directories stripped: the name is the
+    /// client's word only); <c>metadata</c> (a JSON object) and <c>source</c> fields pair with the files the same way.
+    /// </summary>
+    private static async Task<IReadOnlyList<UpsertInput>> ReadFormItemsAsync(HttpRequest request, ServiceOptions options, ImagingOptions imaging, CancellationToken ct)
+    {
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(ct);
+        }
+        catch (InvalidDataException e)
+        {
+            throw ApiException.BadRequest($"Malformed multipart body: {e.Message}");
+        }
+        IFormFileCollection files = form.Files;
+        if (files.Count == 0) throw ApiException.BadRequest("The form has no files: send each image as a file part (curl -F file=@photo.jpg).", "items");
+        if (files.Count > options.MaxItemsPerUpsert)
+            throw ApiException.BadRequest($"The form has {files.Count} files; at most {options.MaxItemsPerUpsert} per request (Service:MaxItemsPerUpsert).", "items");
+        string?[] ids = Paired(form, "id", files.Count), metadata = Paired(form, "metadata", files.Count), sources = Paired(form, "source", files.Count);
+
+        var inputs = new UpsertInput[files.Count];
+        for (int i = 0; i < files.Count; i++)
+        {
+            string? id = ids[i] ?? NameOf(files[i].FileName);
+            try
+            {
+                byte[] bytes;
+                await using (Stream s = files[i].OpenReadStream()) bytes = await CappedReader.ReadAsync(s, files[i].Length, imaging.MaxBytes, ct);
+                inputs[i] = new FileInput(id, bytes, metadata[i], sources[i], null);
+            }
+            catch (ImagePayloadTooLargeException e)
+            {
+                inputs[i] = new FileInput(id, null, null, null, e.Message);
+            }
+        }
+        return inputs;
+    }
+
+    /// <summary>The values of a repeated form field, one per file; none given = all null.</summary>
+    private static string?[] Paired(IFormCollection form, string field, int files)
+    {
+        Microsoft.Extensions.Primitives.StringValues values = form[field];
+        if (values.Count == 0) return new string?[files];
+        if (values.Count != files)
+            throw ApiException.BadRequest($"The form has {values.Count} '{field}' fields for {files} files: give one per file, in the files' order, or none.", field);
+        return values.Select(v => string.IsNullOrEmpty(v) ? null : v).ToArray();
+    }
+
+    /// <summary>A client's file name as an item id: its last path segment (either separator), or null when empty.</summary>
+    private static string? NameOf(string? fileName)
+    {
+        if (string.IsNullOrWhiteSpace(fileName)) return null;
+        string name = fileName[(fileName.LastIndexOfAny(['/', '\\']) + 1)..].Trim();
+        return name.Length > 0 ? name : null;
+    }
+
+    private static async Task<ItemResponse> GetItemAsync(string name, string id, HttpResponse response, CollectionStoreProvider stores, CancellationToken ct)
     {
         id = ItemId(id);
         CollectionItem item = await (await stores.GetAsync()).GetItemAsync(name, id, ct) ?? throw NoItem(name, id);
+        if (item.ContentHash is { } hash) response.Headers.ETag = $"\"{hash}\"";
         return new ItemResponse(item.Id, item.Vector, item.Metadata, item.Source, item.ContentHash,
             item.PerceptualHash is ulong phash ? PerceptualHash.ToHex(phash) : null);
     }
 
-    private static async Task<IResult> ThumbnailAsync(string name, string id, CollectionStoreProvider stores, ContentCache cache, CancellationToken ct)
+    private static async Task<IResult> HeadItemAsync(string name, string id, HttpResponse response, CollectionStoreProvider stores, CancellationToken ct)
     {
         id = ItemId(id);
         CollectionItem item = await (await stores.GetAsync()).GetItemAsync(name, id, ct) ?? throw NoItem(name, id);
-        byte[] jpeg = (item.ContentHash is { } hash ? cache.GetThumbnail(hash) : null)
+        if (item.ContentHash is { } hash) response.Headers.ETag = $"\"{hash}\"";
+        return Results.Ok();
+    }
+
+    private static async Task<IResult> ThumbnailAsync(string name, string id, CollectionStoreProvider stores, ImageIngest ingest, CancellationToken ct)
+    {
+        id = ItemId(id);
+        CollectionItem item = await (await stores.GetAsync()).GetItemAsync(name, id, ct) ?? throw NoItem(name, id);
+        byte[] jpeg = (item.ContentHash is { } hash ? ingest.Thumbnail(hash) : null)
             ?? throw new ApiException(StatusCodes.Status404NotFound,
                 $"Item '{id}' in collection '{name}' has no thumbnail: it was given as a vector, or added on another node or before thumbnails existed. Upsert it again with its image to make one.", "id");
         // The URL names an item, which can be replaced by another image; the ETag names the content, so a
@@ -169,7 +279,7 @@ internal static class CollectionEndpoints
     /// </summary>
     internal static string ItemId(string routeValue) => routeValue.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 
-    private static async Task<SearchResponse> SearchAsync(string name, HttpRequest request, CollectionStoreProvider stores, ImageEmbedder embedder, CancellationToken ct)
+    private static async Task<SearchResponse> SearchAsync(string name, HttpRequest request, CollectionStoreProvider stores, ImageIngest ingest, CancellationToken ct)
     {
         ICollectionStore store = await stores.GetAsync();
         CollectionInfo collection = await RequireAsync(store, name, ct);
@@ -184,17 +294,17 @@ internal static class CollectionEndpoints
         switch (given[0])
         {
             case "image":
-                ImageEmbedding image = await embedder.EmbedReferenceAsync(RequestBody.OptionalString(root, "image")!, collection.Model, ct);
-                CheckSpace(collection, image.Space, $"model '{collection.Model}' now embeds in");
-                query = image.Vector;
+                LoadedModel imageModel = await ingest.ModelAsync(collection.Model);
+                collection.RequireSpace(imageModel.Space, $"model '{imageModel.Name}' as installed now");
+                query = (await ingest.EmbedAsync(imageModel, RequestBody.OptionalString(root, "image")!, ct)).Vector;
                 break;
             case "text":
-                TextEmbeddings text = await embedder.Engine.EmbedTextsAsync([RequestBody.OptionalString(root, "text")!], collection.Model, ct);
-                CheckSpace(collection, text.Space, $"model '{collection.Model}' now embeds in");
-                query = text.Vectors[0];
+                LoadedModel textModel = await ingest.ModelAsync(collection.Model);
+                collection.RequireSpace(textModel.Space, $"model '{textModel.Name}' as installed now");
+                query = (await ingest.Engine.EmbedTextsAsync(textModel, [RequestBody.OptionalString(root, "text")!], ct)).Vectors[0];
                 break;
             case "vector":
-                CheckSpace(collection, RequestBody.OptionalString(root, "embedding_space"), "the query vector is in");
+                collection.RequireSpace(RequestBody.OptionalString(root, "embedding_space"), "the query vector");
                 query = ReadVector(root.GetProperty("vector"), collection.Dimensions, "the query vector");
                 break;
             default:
@@ -333,15 +443,4 @@ internal static class CollectionEndpoints
     private static ApiException NoItem(string collection, string id) => new(StatusCodes.Status404NotFound, $"No item '{id}' in collection '{collection}'.", "id");
 
     private static CollectionResponse Describe(CollectionInfo c) => new(c.Name, c.Model, c.Dimensions, c.Count, c.Created, c.Space);
-
-    /// <summary>
-    /// Vectors of different embedding spaces must never be mixed silently: a collection made in one
-    /// space refuses vectors that declare, or come from a model in, another (409 naming both).
-    /// </summary>
-    private static void CheckSpace(CollectionInfo collection, string? space, string what)
-    {
-        if (space is null || collection.Space.Length == 0 || space == collection.Space) return;
-        throw new CollectionConflictException(
-            $"Collection '{collection.Name}' holds vectors of embedding space {collection.Space} (model '{collection.Model}'); {what} {space}. Vectors from different spaces cannot be compared.");
-    }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ImageEmbed.Application.Ingest;
 using ImageEmbed.Imaging;
 using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Models;
@@ -28,7 +29,7 @@ internal static class CoreVizEndpoints
     /// <summary>The response: the unit vector, its length, and the model that made it.</summary>
     public sealed record CoreVizResponse(float[] Embedding, int Dimensions, string Model, string EmbeddingSpace);
 
-    private static async Task<IResult> EmbedAsync(HttpRequest request, ImageEmbedder embedder, ImagingOptions imaging, CancellationToken ct)
+    private static async Task<IResult> EmbedAsync(HttpRequest request, ImageIngest ingest, ImagingOptions imaging, CancellationToken ct)
     {
         ImageEmbedding embedding;
         EmbeddingEncoding encoding = EmbeddingJson.Parse(request.Query["encoding_format"].ToString() is { Length: > 0 } q ? q : null);
@@ -40,24 +41,24 @@ internal static class CoreVizEndpoints
             string? image = RequestBody.OptionalString(doc.RootElement, "image");
             if (string.IsNullOrWhiteSpace(image)) throw ApiException.BadRequest("Missing required field 'image' (an http(s) URL or a data:image/...;base64 URI).", "image");
             if (RequestBody.OptionalString(doc.RootElement, "encoding_format") is { } format) encoding = EmbeddingJson.Parse(format);
-            embedding = await embedder.EmbedReferenceAsync(image, RequestBody.OptionalString(doc.RootElement, "model"), ct);
+            // The model first, so that a bad model name costs no download.
+            LoadedModel model = await ingest.ModelAsync(RequestBody.OptionalString(doc.RootElement, "model"));
+            embedding = await ingest.EmbedAsync(model, image, ct);
         }
         else if (mediaType == "multipart/form-data")
         {
             IFormCollection form = await request.ReadFormAsync(ct);
             IFormFile file = form.Files.GetFile("image") ?? throw ApiException.BadRequest("Missing file field 'image' in the multipart form.", "image");
-            string? model = form["model"].ToString() is { Length: > 0 } m ? m : null;
-            await embedder.Engine.LoadAsync(model);
+            LoadedModel model = await ingest.ModelAsync(form["model"].ToString() is { Length: > 0 } m ? m : null);
             byte[] bytes;
             await using (Stream s = file.OpenReadStream()) bytes = await CappedReader.ReadAsync(s, file.Length, imaging.MaxBytes, ct);
-            embedding = await embedder.EmbedBytesAsync(bytes, model, ct);
+            embedding = await ingest.EmbedAsync(model, bytes, ct);
         }
         else if (mediaType.StartsWith("image/", StringComparison.Ordinal) || mediaType == "application/octet-stream")
         {
-            string? model = request.Query["model"].ToString() is { Length: > 0 } m ? m : null;
-            await embedder.Engine.LoadAsync(model);
+            LoadedModel model = await ingest.ModelAsync(request.Query["model"].ToString() is { Length: > 0 } m ? m : null);
             byte[] bytes = await CappedReader.ReadAsync(request.Body, request.ContentLength, imaging.MaxBytes, ct);
-            embedding = await embedder.EmbedBytesAsync(bytes, model, ct);
+            embedding = await ingest.EmbedAsync(model, bytes, ct);
         }
         else
         {

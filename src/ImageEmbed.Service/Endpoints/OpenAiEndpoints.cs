@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ImageEmbed.Application.Ingest;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Embeddings;
@@ -29,7 +30,7 @@ internal static class OpenAiEndpoints
     public sealed record ModelInfo(string Id, string Object, long Created, string OwnedBy, int Dimensions, string[] Modalities, bool Default, bool Loaded);
     public sealed record ModelList(string Object, ModelInfo[] Data);
 
-    private static async Task EmbedAsync(HttpContext context, ImageEmbedder embedder, ServiceOptions options, CancellationToken ct)
+    private static async Task EmbedAsync(HttpContext context, ImageIngest ingest, ServiceOptions options, CancellationToken ct)
     {
         using JsonDocument doc = await RequestBody.ReadJsonObjectAsync(context.Request, ct);
         JsonElement root = doc.RootElement;
@@ -41,18 +42,18 @@ internal static class OpenAiEndpoints
         // "embedding_type" is the name some hosted APIs use for the same choice.
         EmbeddingEncoding encoding = EmbeddingJson.Parse(RequestBody.OptionalString(root, "encoding_format") ?? RequestBody.OptionalString(root, "embedding_type"));
 
-        LoadedModel model = await embedder.Engine.LoadAsync(RequestBody.OptionalString(root, "model"));
+        LoadedModel model = await ingest.ModelAsync(RequestBody.OptionalString(root, "model"));
         int? dimensions = ReadDimensions(root, model.Manifest);
         List<EmbeddingInput> items = EmbeddingInput.Parse(input, modality, options.MaxInputsPerRequest);
         string[] texts = items.OfType<EmbeddingInput.Text>().Select(t => t.Value).ToArray();
         if (texts.Length > 0) model.RequireText("embed text (to send an image URL as a plain string, add \"modality\": \"image\")");
 
         // Images go to the engine all at once, so that they share inference batches; texts run as one batch.
-        Task<TextEmbeddings>? textTask = texts.Length > 0 ? embedder.Engine.EmbedTextsAsync(texts, model.Name, ct) : null;
+        Task<TextEmbeddings>? textTask = texts.Length > 0 ? ingest.Engine.EmbedTextsAsync(model, texts, ct) : null;
         Task<ImageEmbedding>?[] imageTasks = items.Select(item => item switch
         {
-            EmbeddingInput.ImageReference r => embedder.EmbedReferenceAsync(r.Reference, model.Name, ct),
-            EmbeddingInput.ImageBytes b => embedder.EmbedBytesAsync(b.Bytes, model.Name, ct),
+            EmbeddingInput.ImageReference r => ingest.EmbedAsync(model, r.Reference, ct),
+            EmbeddingInput.ImageBytes b => ingest.EmbedAsync(model, b.Bytes, ct),
             _ => null,
         }).ToArray();
         try

@@ -1,8 +1,8 @@
+using ImageEmbed.Application.Ingest;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Batching;
 using ImageEmbed.Service.Errors;
 using ImageEmbed.Storage;
-using ImageEmbed.Storage.Content;
 using ImageEmbed.Storage.Jobs;
 
 namespace ImageEmbed.Service.Hosting;
@@ -14,7 +14,7 @@ namespace ImageEmbed.Service.Hosting;
 /// between the two only repeats an idempotent upsert. On start it resumes jobs that were queued or
 /// running when the process stopped.
 /// </summary>
-internal sealed partial class JobRunner(JobStore jobs, ImageEmbedder embedder, CollectionStoreProvider stores, ILogger<JobRunner> logger) : BackgroundService
+internal sealed partial class JobRunner(JobStore jobs, ImageIngest ingest, CollectionStoreProvider stores, ILogger<JobRunner> logger) : BackgroundService
 {
     private const int Chunk = 16;
     private readonly SemaphoreSlim _wake = new(0);
@@ -76,7 +76,9 @@ internal sealed partial class JobRunner(JobStore jobs, ImageEmbedder embedder, C
                 JobItemOutcome[] outcomes;
                 try
                 {
-                    outcomes = await Task.WhenAll(chunk.Select(item => ProcessAsync(job, collection, item, cancel.Token)));
+                    // Resolved once per chunk: the chunk's items all use it (a failure here fails each item with its status).
+                    Task<LoadedModel> model = ingest.ModelAsync(job.Model);
+                    outcomes = await Task.WhenAll(chunk.Select(item => ProcessAsync(job, collection, model, item, cancel.Token)));
                 }
                 catch (OperationCanceledException) when (cancel.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
                 {
@@ -84,8 +86,7 @@ internal sealed partial class JobRunner(JobStore jobs, ImageEmbedder embedder, C
                 }
                 if (store is not null && collection is not null)
                 {
-                    var items = chunk.Zip(outcomes).Where(p => p.Second.Vector is not null)
-                        .Select(p => new CollectionItem(p.First.Id, p.Second.Vector!, p.First.Metadata, p.First.Url, p.Second.Fingerprint?.ContentHash, p.Second.Fingerprint?.PerceptualHash)).ToList();
+                    var items = outcomes.Where(o => o.Item is not null).Select(o => o.Item!).ToList();
                     if (items.Count > 0) await store.UpsertAsync(collection.Name, items, stoppingToken);
                 }
                 jobs.Complete(job.Id, outcomes, keepVectors: job.Collection is null);
@@ -97,7 +98,7 @@ internal sealed partial class JobRunner(JobStore jobs, ImageEmbedder embedder, C
         }
     }
 
-    private async Task<JobItemOutcome> ProcessAsync(JobInfo job, CollectionInfo? collection, PendingJobItem item, CancellationToken ct)
+    private async Task<JobItemOutcome> ProcessAsync(JobInfo job, CollectionInfo? collection, Task<LoadedModel> loading, PendingJobItem item, CancellationToken ct)
     {
         if (job.Collection is not null && collection is null)
             return new JobItemOutcome(item.Index, null, 404, $"No collection named '{job.Collection}' (deleted while the job ran).");
@@ -105,13 +106,14 @@ internal sealed partial class JobRunner(JobStore jobs, ImageEmbedder embedder, C
         {
             try
             {
+                LoadedModel model = await loading;
                 if (collection is null)
-                    return new JobItemOutcome(item.Index, (await embedder.EmbedReferenceAsync(item.Url, job.Model, ct)).Vector);
-                // Into a collection: through the content cache, with the fingerprint the item is stored with.
-                IndexedImage indexed = await embedder.EmbedForCollectionAsync(item.Url, job.Model, ct);
-                if (collection.Space.Length > 0 && indexed.Embedding.Space != collection.Space)
-                    return new JobItemOutcome(item.Index, null, 409, $"Collection '{collection.Name}' holds vectors of embedding space {collection.Space}; model '{job.Model}' now embeds in {indexed.Embedding.Space}.");
-                return new JobItemOutcome(item.Index, indexed.Embedding.Vector) { Fingerprint = indexed.Fingerprint };
+                    return new JobItemOutcome(item.Index, (await ingest.EmbedAsync(model, item.Url, ct)).Vector);
+                // Into a collection: the ingest path (content cache, fingerprint), checked against the collection's space.
+                collection.RequireSpace(model.Space, $"model '{model.Name}' as installed now");
+                ImageContent content = ImageContent.Of(await ingest.ReadAsync(item.Url, ct));
+                CollectionItem stored = await ingest.ItemAsync(model, item.Id, content, item.Metadata, item.Url, ct);
+                return new JobItemOutcome(item.Index, stored.Vector) { Item = stored };
             }
             catch (OverloadedException) when (attempt < 5)
             {

@@ -1,6 +1,6 @@
 // Collections: list, create, delete, upload images (with progress) and browse a thumbnail grid.
 import { api, collectionPath } from './api.js';
-import { $, el, errorBox, notify, readAsDataUrl, dropTarget } from './ui.js';
+import { $, el, errorBox, notify, dropTarget } from './ui.js';
 import { currentCollection, setCurrentCollection, refreshCollections, getCollections, onCollectionsChanged } from './state.js';
 import { makeThumbnail, remember, forget } from './thumbs.js';
 import { itemTile } from './search.js';
@@ -88,9 +88,16 @@ async function upload(name, files) {
   text.textContent = ` 0 / ${files.length}`;
 
   for (const batch of batches(files)) {
-    const items = await Promise.all(batch.map(async f => ({ id: f.name, image: await readAsDataUrl(f), metadata: { file: f.name, bytes: f.size }, source: f.name })));
+    // The multipart upsert: the files as they are (no base64), each with its id, metadata and source in order.
+    const form = new FormData();
+    for (const f of batch) {
+      form.append('file', f, f.name);
+      form.append('id', f.name);
+      form.append('metadata', JSON.stringify({ file: f.name, bytes: f.size }));
+      form.append('source', f.name);
+    }
     try {
-      const result = await api(collectionPath(name, 'items'), { method: 'POST', json: { items } });
+      const result = await api(collectionPath(name, 'items'), { method: 'POST', body: form });
       for (const [i, r] of result.results.entries()) {
         if (r.status === 'ok') remember(name, r.id, await makeThumbnail(batch[i]));
         else { failed++; errors.append(el('li', { class: 'error' }, `${batch[i].name}: ${r.error.message}`)); }

@@ -133,8 +133,10 @@ public sealed class EmbeddedStore : ICollectionStore
     public async Task UpsertAsync(string collection, IReadOnlyList<CollectionItem> items, CancellationToken ct = default)
     {
         MemoryCollection target = Find(collection);
+        CollectionInfo info = target.Info;
         foreach (CollectionItem item in items)
         {
+            info.RequireSpace(item.Space, $"item '{item.Id}'");
             CollectionNames.ValidateId(item.Id);
             CheckLength(target, item.Vector, $"item '{item.Id}'");
             if (item.Metadata is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null) })

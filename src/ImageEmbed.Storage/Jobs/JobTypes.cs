@@ -29,10 +29,10 @@ public sealed record JobItemError(int Index, string Url, string Id, int Status, 
 /// <summary>A job item still to do.</summary>
 public sealed record PendingJobItem(int Index, string Url, string Id, JsonElement? Metadata);
 
-/// <summary>What became of one item: a vector (and the fingerprint of its image, when known), or an error (status and message).</summary>
+/// <summary>What became of one item: a vector (and, for a job into a collection, the item to store), or an error (status and message).</summary>
 public sealed record JobItemOutcome(int Index, float[]? Vector, int ErrorStatus = 0, string? Error = null)
 {
-    public Imaging.Fingerprint.ImageFingerprint? Fingerprint { get; init; }
+    public CollectionItem? Item { get; init; }
 }
 
 /// <summary>A finished item of an embed-only job with its vector.</summary>

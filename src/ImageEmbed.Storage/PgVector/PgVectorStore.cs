@@ -314,8 +314,16 @@ public sealed partial class PgVectorStore : ICollectionStore
             await using (tx.ConfigureAwait(false))
             {
                 // FOR KEY SHARE keeps the collection from being deleted (and its table dropped) until commit.
-                int dimensions = await ReadDimensionsAsync(conn, tx, collection, "FOR KEY SHARE", ct).ConfigureAwait(false)
-                    ?? throw new CollectionNotFoundException(collection);
+                int dimensions;
+                await using (var shape = new NpgsqlCommand($"SELECT dimensions, model, space FROM {CatalogTable} WHERE name = $1 FOR KEY SHARE", conn, tx))
+                {
+                    shape.Parameters.Add(new() { Value = collection });
+                    await using NpgsqlDataReader reader = await shape.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                    if (!await reader.ReadAsync(ct).ConfigureAwait(false)) throw new CollectionNotFoundException(collection);
+                    dimensions = reader.GetInt32(0);
+                    var info = new CollectionInfo(collection, reader.GetString(1), dimensions, 0, default, reader.GetString(2));
+                    foreach (CollectionItem item in items) info.RequireSpace(item.Space, $"item '{item.Id}'");
+                }
                 foreach (string id in ids)
                     if (byId[id].Length != dimensions)
                         throw new InvalidStoreRequestException(

@@ -2,12 +2,15 @@ using ImageEmbed.Imaging;
 using ImageEmbed.Imaging.Decode;
 using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Models;
+using ImageEmbed.Application.Ingest;
+using ImageEmbed.Storage;
 using ImageEmbed.Storage.Content;
+using ImageEmbed.Storage.Embedded;
 using ImageEmbed.Tests;
 
-namespace ImageEmbed.Storage.Tests;
+namespace ImageEmbed.Application.Tests;
 
-public sealed class CachedImageEmbedderTests : IAsyncLifetime
+public sealed class ImageIngestTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("imageembed-cached-").FullName;
     private EmbeddingEngine _engine = null!;
@@ -30,11 +33,12 @@ public sealed class CachedImageEmbedderTests : IAsyncLifetime
     [Fact]
     public async Task Embed_SameBytesTwice_SecondIsFromTheCacheBitForBit()
     {
-        var embedder = new CachedImageEmbedder(_engine, new ImageFingerprinter(new ImagingOptions()), _cache);
+        var ingest = new ImageIngest(_engine, _cache, new ImagingOptions());
+        LoadedModel model = await _engine.LoadAsync(null).DefaultTimeout();
         byte[] bytes = File.ReadAllBytes(TestPaths.DevFiles()[7]);
 
-        IndexedImage first = await embedder.EmbedAsync(bytes, null).DefaultTimeout();
-        IndexedImage second = await embedder.EmbedAsync(bytes.ToArray(), null).DefaultTimeout();
+        IngestedImage first = await ingest.IngestAsync(model, ImageContent.Of(bytes), default).DefaultTimeout();
+        IngestedImage second = await ingest.IngestAsync(model, ImageContent.Of(bytes.ToArray()), default).DefaultTimeout();
 
         Assert.False(first.EmbeddingCached);
         Assert.True(second.EmbeddingCached);
@@ -49,10 +53,11 @@ public sealed class CachedImageEmbedderTests : IAsyncLifetime
     public async Task Embed_NewImage_OneDecodeGivesTheEnginesVectorAndTheFingerprintersFingerprint()
     {
         var fingerprinter = new ImageFingerprinter(new ImagingOptions());
-        var embedder = new CachedImageEmbedder(_engine, fingerprinter, _cache);
+        var ingest = new ImageIngest(_engine, _cache, new ImagingOptions());
+        LoadedModel model = await _engine.LoadAsync(null).DefaultTimeout();
         byte[] bytes = File.ReadAllBytes(TestPaths.DevFiles()[11]);
 
-        IndexedImage indexed = await embedder.EmbedAsync(bytes, null).DefaultTimeout();
+        IngestedImage indexed = await ingest.IngestAsync(model, ImageContent.Of(bytes), default).DefaultTimeout();
 
         ImageEmbedding alone = await _engine.EmbedImageAsync(bytes, null).DefaultTimeout();
         ImageFingerprint expected = fingerprinter.Compute(bytes);
@@ -66,13 +71,14 @@ public sealed class CachedImageEmbedderTests : IAsyncLifetime
     [Fact]
     public async Task Embed_OnlyTheFingerprintCached_EmbedsAndKeepsTheCachedFingerprint()
     {
-        var embedder = new CachedImageEmbedder(_engine, new ImageFingerprinter(new ImagingOptions()), _cache);
+        var ingest = new ImageIngest(_engine, _cache, new ImagingOptions());
+        LoadedModel model = await _engine.LoadAsync(null).DefaultTimeout();
         byte[] bytes = File.ReadAllBytes(TestPaths.DevFiles()[12]);
         // A fingerprint no decode of these bytes gives: returned as is, so it was read, not computed.
         var marked = new ImageFingerprint(ContentHash.Of(bytes), 0x0123456789abcdef, [0xff, 0xd8, 0xff], 1, 1);
         _cache.PutFingerprint(marked);
 
-        IndexedImage indexed = await embedder.EmbedAsync(bytes, null).DefaultTimeout();
+        IngestedImage indexed = await ingest.IngestAsync(model, ImageContent.Of(bytes), default).DefaultTimeout();
 
         Assert.False(indexed.EmbeddingCached);
         Assert.Equal(marked.PerceptualHash, indexed.Fingerprint.PerceptualHash);
@@ -83,13 +89,13 @@ public sealed class CachedImageEmbedderTests : IAsyncLifetime
     public async Task Embed_OnlyTheEmbeddingCached_FingerprintsAlone()
     {
         var fingerprinter = new ImageFingerprinter(new ImagingOptions());
-        var embedder = new CachedImageEmbedder(_engine, fingerprinter, _cache);
-        byte[] bytes = File.ReadAllBytes(TestPaths.DevFiles()[13]);
+        var ingest = new ImageIngest(_engine, _cache, new ImagingOptions());
         LoadedModel model = await _engine.LoadAsync(null).DefaultTimeout();
+        byte[] bytes = File.ReadAllBytes(TestPaths.DevFiles()[13]);
         float[] vector = (await _engine.EmbedImageAsync(bytes, null).DefaultTimeout()).Vector;
         _cache.PutEmbedding(model.Space, ContentHash.Of(bytes), vector);
 
-        IndexedImage indexed = await embedder.EmbedAsync(bytes, null).DefaultTimeout();
+        IngestedImage indexed = await ingest.IngestAsync(model, ImageContent.Of(bytes), default).DefaultTimeout();
 
         Assert.True(indexed.EmbeddingCached);
         Assert.Equal(vector, indexed.Embedding.Vector);
@@ -100,13 +106,50 @@ public sealed class CachedImageEmbedderTests : IAsyncLifetime
     [Fact]
     public async Task Embed_BadImage_ThrowsAndCachesNothing()
     {
-        var embedder = new CachedImageEmbedder(_engine, new ImageFingerprinter(new ImagingOptions()), _cache);
-        byte[] truncated = File.ReadAllBytes(TestPaths.Format("truncated.jpg"));
+        var ingest = new ImageIngest(_engine, _cache, new ImagingOptions());
         LoadedModel model = await _engine.LoadAsync(null).DefaultTimeout();
+        byte[] truncated = File.ReadAllBytes(TestPaths.Format("truncated.jpg"));
 
-        await Assert.ThrowsAnyAsync<ImageDecodeException>(() => embedder.EmbedAsync(truncated, null)).DefaultTimeout();
+        await Assert.ThrowsAnyAsync<ImageDecodeException>(() => ingest.IngestAsync(model, ImageContent.Of(truncated), default)).DefaultTimeout();
 
         Assert.Null(_cache.GetEmbedding(model.Space, ContentHash.Of(truncated)));
         Assert.Null(_cache.GetFingerprint(ContentHash.Of(truncated)));
+    }
+
+    [Fact]
+    public async Task Ingest_UsesTheCallersHash_SoTheBytesAreHashedOnce()
+    {
+        var ingest = new ImageIngest(_engine, _cache, new ImagingOptions());
+        LoadedModel model = await _engine.LoadAsync(null).DefaultTimeout();
+        byte[] bytes = File.ReadAllBytes(TestPaths.DevFiles()[14]);
+        // A hash no SHA-256 of these bytes gives: it comes back, so nothing below hashed them again.
+        string given = new('7', 64);
+
+        IngestedImage ingested = await ingest.IngestAsync(model, new ImageContent(bytes, given), default).DefaultTimeout();
+
+        Assert.Equal(given, ingested.Fingerprint.ContentHash);
+        Assert.NotNull(_cache.GetEmbedding(model.Space, given));
+        Assert.Null(_cache.GetEmbedding(model.Space, ContentHash.Of(bytes)));
+    }
+
+    [Fact]
+    public async Task Item_CarriesTheModelsSpace_AndAStoreOfAnotherSpaceRefusesIt()
+    {
+        var ingest = new ImageIngest(_engine, _cache, new ImagingOptions());
+        LoadedModel model = await _engine.LoadAsync(null).DefaultTimeout();
+        byte[] bytes = File.ReadAllBytes(TestPaths.DevFiles()[15]);
+
+        CollectionItem item = await ingest.ItemAsync(model, "a.jpg", ImageContent.Of(bytes), null, "photos/a.jpg", default).DefaultTimeout();
+
+        Assert.Equal(model.Space, item.Space);
+        Assert.Equal((ContentHash.Of(bytes), "photos/a.jpg"), (item.ContentHash, item.Source));
+        await using EmbeddedStore store = await EmbeddedStore.OpenAsync(_dir);
+        await store.CreateCollectionAsync("same", model.Name, model.Dimensions, model.Space);
+        await store.CreateCollectionAsync("other", model.Name, model.Dimensions, "es1-0000000000000000");
+        await store.UpsertAsync("same", [item]);
+        var refused = await Assert.ThrowsAsync<CollectionConflictException>(() => store.UpsertAsync("other", [item]));
+        Assert.Equal($"item 'a.jpg' is in embedding space {model.Space}; collection 'other' holds es1-0000000000000000 (model '{model.Name}'). Vectors from different spaces cannot be compared.", refused.Message);
+        Assert.Equal(0, (await store.GetCollectionAsync("other"))!.Count);
+        Assert.Equal(1, (await store.GetCollectionAsync("same"))!.Count);
     }
 }
