@@ -1,3 +1,4 @@
+using ImageEmbed.Application.Configuration;
 using ImageEmbed.Cli.Collections;
 using ImageEmbed.Cli.Commands;
 using ImageEmbed.Cli.Infrastructure;
@@ -28,6 +29,7 @@ internal static class Program
             cancel.Cancel();
         };
 
+        args = Settings.Apply(args); // --Section:Key=value settings may come anywhere
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
             Console.Write(GeneralHelp());
@@ -105,9 +107,12 @@ internal static class Program
             "",
             "Run 'imageembed COMMAND --help' for a command's options.",
             "",
+            "Settings: appsettings.json beside the executable, then these variables, then --Section:Key=value",
+            "arguments (e.g. --Models:MaxBatchSize=16) on any command.",
+            "",
             "Environment:",
         ]);
-        lines.AddRange(EnvironmentSettings.Variables.Select(v => $"  {v.Variable,-33} {v.Meaning}"));
+        lines.AddRange(SettingVariables.All.Select(v => $"  {v.Variable,-36} {v.Meaning}"));
         lines.Add("");
         return string.Join(Environment.NewLine, lines);
     }

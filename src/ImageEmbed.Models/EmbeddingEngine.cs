@@ -20,11 +20,10 @@ public sealed class EmbeddingEngine : IAsyncDisposable
     private readonly SemaphoreSlim _decodeSlots;
     private readonly ConcurrentDictionary<string, Lazy<Task<LoadedModel>>> _loaded = new(StringComparer.Ordinal);
 
-    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    /// <param name="models">Validated settings (the configuration checks them once, on start).</param>
+    /// <param name="imaging">Validated settings.</param>
     public EmbeddingEngine(ModelsOptions models, ImagingOptions imaging)
     {
-        string[] problems = models.Validate().Concat(imaging.Validate()).ToArray();
-        if (problems.Length > 0) throw new ArgumentException(string.Join(" ", problems));
         _options = models;
         Registry = new ModelRegistry(models);
         Preprocessor = new ImagePreprocessor(new ImageDecoder(imaging));

@@ -107,7 +107,7 @@ public sealed class ModelsOptions
     /// <summary>Problems with these settings, each naming the key and value; empty when valid.</summary>
     public IEnumerable<string> Validate()
     {
-        if (string.IsNullOrWhiteSpace(Directory)) yield return "Models:Directory (IMAGEEMBED_MODELS_DIR) must be set.";
+        if (string.IsNullOrWhiteSpace(Directory)) yield return "Models:Directory must be set.";
         foreach (string pair in Aliases.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             if (pair.Split('=') is not [{ Length: > 0 }, { Length: > 0 }])
                 yield return $"Models:Aliases entries must be NAME=TARGET (was '{pair}').";

@@ -1,4 +1,4 @@
-using ImageEmbed.Models;
+using ImageEmbed.Application.Configuration;
 using ImageEmbed.Service;
 
 if (args.Contains("--help") || args.Contains("-h"))
@@ -14,7 +14,8 @@ if (args.Contains("--help") || args.Contains("-h"))
           --urls URLS          Addresses to listen on (default http://localhost:5000), e.g. http://0.0.0.0:8080.
           --no-auth            Serve without API keys. For local experiments only: anyone who can reach the
                                port can use the API. A warning is logged at start.
-          --Section:Key=value  Any setting, e.g. --Models:MaxBatchSize=16 (see appsettings.json).
+          --Section:Key=value  Any setting, e.g. --Models:MaxBatchSize=16 (see appsettings.json). Settings come from
+                               appsettings.json, then the variables below, then these arguments.
           -h, --help           Show this help and exit.
 
         API keys: IMAGEEMBED_API_KEYS (comma-separated) and/or api-keys.json in the data folder (hashes only).
@@ -22,7 +23,7 @@ if (args.Contains("--help") || args.Contains("-h"))
 
         Environment:
         """);
-    foreach ((string variable, _, string meaning) in EnvironmentSettings.Variables) Console.WriteLine($"  {variable,-33} {meaning}");
+    foreach ((string variable, _, string meaning) in SettingVariables.All) Console.WriteLine($"  {variable,-36} {meaning}");
     return 0;
 }
 

@@ -10,7 +10,9 @@ using ImageEmbed.Service.Hosting;
 using ImageEmbed.Service.Limits;
 using ImageEmbed.Service.Metrics;
 using ImageEmbed.Storage.Content;
-using Microsoft.Extensions.Configuration.CommandLine;
+using ImageEmbed.Application.Configuration;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ImageEmbed.Service;
@@ -21,60 +23,70 @@ public static class ServiceHost
     public const string NoAuthFlag = "--no-auth";
 
     /// <summary>
-    /// Builds the service. Configuration, lowest to highest precedence: <c>appsettings.json</c>,
-    /// <c>IMAGEEMBED_*</c> variables, command-line <c>--Section:Key=value</c> (and <c>--urls</c>).
+    /// Builds the service. Configuration (<see cref="ImageEmbedConfiguration"/>, shared with the CLI), lowest to highest
+    /// precedence: <c>appsettings.json</c>, <c>IMAGEEMBED_*</c> variables, command-line <c>--Section:Key=value</c> (and
+    /// <c>--urls</c>). Options are validated once, on start.
     /// </summary>
-    /// <exception cref="ArgumentException">A setting is invalid; the message names it and its value.</exception>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names its key, variable and value.</exception>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         bool noAuth = args.Contains(NoAuthFlag);
         args = args.Where(a => a != NoAuthFlag).ToArray();
         WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        InsertBeforeCommandLine(builder.Configuration);
+        // Only ImageEmbed's own sources: no ASPNETCORE_*/plain environment variables, no second settings file.
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddImageEmbedSources(args);
         configure?.Invoke(builder);
 
         IConfiguration config = builder.Configuration;
-        ServiceOptions service = SettingsBinding.Bind(config, "Service", new ServiceOptions());
-        if (noAuth) service.NoAuth = true;
-        ModelsOptions models = SettingsBinding.Models(config);
-        ImagingOptions imaging = SettingsBinding.Imaging(config);
-        var problems = service.Validate().Concat(models.Validate()).Concat(imaging.Validate()).ToList();
-        if (service.Store is { Length: > 0 } store && store is not ("embedded" or "embedded-int8"))
-        {
-            try { Storage.PgVector.PgVectorStore.ValidateConnectionString(store); }
-            catch (ArgumentException e) { problems.Add($"Service:Store (IMAGEEMBED_STORE) is not a usable PostgreSQL connection string: {e.Message}"); }
-        }
-        if (problems.Count > 0) throw new ArgumentException("Invalid settings: " + string.Join(" ", problems));
-        string dataDirectory = SettingsBinding.DataDirectory(config);
+        builder.Services.AddImageEmbedSettings(config);
+        builder.Services.AddSettings<ServiceOptions>(config, "Service", ValidateService).PostConfigure(o => o.NoAuth |= noAuth);
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<ServiceOptions>>().Value);
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<ModelsOptions>>().Value);
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<ImagingOptions>>().Value);
+        string dataDirectory = ImageEmbedConfiguration.DataDirectory(config);
 
         // Base64 JSON is 4/3 of the image; multipart adds a little. Anything bigger is refused while it streams in.
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = imaging.MaxBytes * 4 / 3 + 1024 * 1024);
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<ImagingOptions>>((k, imaging) =>
+            k.Limits.MaxRequestBodySize = imaging.Value.MaxBytes * 4 / 3 + 1024 * 1024);
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping; // "'" stays "'" in messages
         });
-        builder.Services.AddSingleton(service).AddSingleton(models).AddSingleton(imaging);
         builder.Services.TryAddSingleton<IHostResolver>(SystemHostResolver.Instance);
-        builder.Services.AddSingleton(sp => new UrlFetcher(imaging, sp.GetRequiredService<IHostResolver>()));
+        builder.Services.AddSingleton(sp => new UrlFetcher(sp.GetRequiredService<ImagingOptions>(), sp.GetRequiredService<IHostResolver>()));
         builder.Services.AddSingleton<ImageSourceReader>();
-        builder.Services.AddSingleton(_ => new EmbeddingEngine(models, imaging));
+        builder.Services.AddSingleton(sp => new EmbeddingEngine(sp.GetRequiredService<ModelsOptions>(), sp.GetRequiredService<ImagingOptions>()));
         builder.Services.AddSingleton(_ => ContentCache.Open(dataDirectory));
         builder.Services.AddSingleton<ServiceMetrics>();
         builder.Services.AddSingleton<IIngestObserver, IngestMetrics>();
-        builder.Services.AddSingleton(sp => new ImageIngest(sp.GetRequiredService<EmbeddingEngine>(), sp.GetRequiredService<ContentCache>(), imaging,
+        builder.Services.AddSingleton(sp => new ImageIngest(sp.GetRequiredService<EmbeddingEngine>(), sp.GetRequiredService<ContentCache>(), sp.GetRequiredService<ImagingOptions>(),
             sp.GetRequiredService<ImageSourceReader>(), sp.GetRequiredService<IIngestObserver>()));
-        builder.Services.AddSingleton(_ => LoadKeys(service, dataDirectory));
-        builder.Services.AddSingleton(_ => new CollectionStoreProvider(service, dataDirectory));
+        builder.Services.AddSingleton(sp => LoadKeys(sp.GetRequiredService<ServiceOptions>(), dataDirectory));
+        builder.Services.AddSingleton(sp => new CollectionStoreProvider(sp.GetRequiredService<ServiceOptions>(), dataDirectory));
         builder.Services.AddSingleton(_ => Storage.Jobs.JobStore.Open(dataDirectory));
         builder.Services.AddSingleton<JobRunner>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
         builder.Services.AddSingleton<ModelWarmupService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelWarmupService>());
-        builder.Services.AddPerKeyRateLimits(service);
+        builder.Services.AddPerKeyRateLimits();
         builder.Services.AddOpenApi();
 
-        WebApplication app = builder.Build();
+        WebApplication app;
+        ServiceOptions service;
+        try
+        {
+            app = builder.Build(); // Kestrel reads the imaging limits here
+            service = app.Services.GetRequiredService<ServiceOptions>();
+            _ = app.Services.GetRequiredService<ModelsOptions>();
+            _ = app.Services.GetRequiredService<ImagingOptions>();
+        }
+        catch (Exception e) when (ImageEmbedConfiguration.Describe(e) is { } message)
+        {
+            // ValidateOnStart would say the same at start; said here, Build fails the way callers expect.
+            throw new ArgumentException(message, e);
+        }
         if (service.NoAuth)
             app.Logger.LogWarning("*** --no-auth: every API route is open to anyone who can reach this port. Use it only for local experiments. ***");
         _ = app.Services.GetRequiredService<ApiKeyStore>(); // print a generated key at start, not on the first request
@@ -115,14 +127,16 @@ public static class ServiceHost
         return store;
     }
 
-    /// <summary>Puts the IMAGEEMBED_* variables above appsettings and the plain environment, but below the command line.</summary>
-    private static void InsertBeforeCommandLine(ConfigurationManager configuration)
+    /// <summary>The service's settings, and a store connection string that can be parsed.</summary>
+    private static IEnumerable<string> ValidateService(ServiceOptions options)
     {
-        IConfigurationBuilder builder = configuration;
-        int index = builder.Sources.ToList().FindLastIndex(s => s is CommandLineConfigurationSource);
-        var env = new ConfigurationBuilder().AddImageEmbedEnvironment();
-        IConfigurationSource source = env.Sources[0];
-        if (index < 0) builder.Sources.Add(source);
-        else builder.Sources.Insert(index, source);
+        foreach (string problem in options.Validate()) yield return problem;
+        if (options.Store is { Length: > 0 } store && store is not ("embedded" or "embedded-int8"))
+        {
+            string? problem = null;
+            try { Storage.PgVector.PgVectorStore.ValidateConnectionString(store); }
+            catch (ArgumentException e) { problem = $"Service:Store is not a usable PostgreSQL connection string: {e.Message}"; }
+            if (problem is not null) yield return problem;
+        }
     }
 }

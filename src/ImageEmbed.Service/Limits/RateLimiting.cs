@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
 using ImageEmbed.Service.Auth;
 using ImageEmbed.Service.Errors;
 
@@ -7,11 +8,12 @@ namespace ImageEmbed.Service.Limits;
 /// <summary>Per-API-key request rate limits (token bucket), answering 429 with Retry-After in the route's error shape.</summary>
 internal static class RateLimiting
 {
-    public static IServiceCollection AddPerKeyRateLimits(this IServiceCollection services, ServiceOptions options)
+    public static IServiceCollection AddPerKeyRateLimits(this IServiceCollection services)
     {
-        int perMinute = options.RateLimitPerMinute;
-        return services.AddRateLimiter(limiter =>
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<ServiceOptions>((limiter, options) =>
         {
+            int perMinute = options.RateLimitPerMinute;
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
                 perMinute == 0 || context.Items[ApiKeyMiddleware.KeyTagItem] is not string tag
                     ? RateLimitPartition.GetNoLimiter("unlimited")
@@ -27,5 +29,6 @@ internal static class RateLimiting
             limiter.OnRejected = (rejected, _) => new ValueTask(ErrorWriter.WriteAsync(rejected.HttpContext,
                 new ApiError(429, $"Rate limit exceeded: {perMinute} requests per minute per API key (IMAGEEMBED_RATE_LIMIT_PER_MINUTE). Retry shortly.", "rate_limit_error", "rate_limit_exceeded")));
         });
+        return services;
     }
 }

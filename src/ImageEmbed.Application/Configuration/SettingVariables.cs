@@ -1,14 +1,18 @@
-namespace ImageEmbed.Models;
+namespace ImageEmbed.Application.Configuration;
 
 /// <summary>
-/// The <c>IMAGEEMBED_*</c> environment variables and the configuration keys they set. One table for
-/// the CLI and the service, so a variable means the same thing in both.
+/// The <c>IMAGEEMBED_*</c> environment variables and the configuration keys they set: one for every key in
+/// <c>appsettings.json</c>, the same table for the service and the CLI, so a variable means the same thing in both.
+/// A test fails when a setting lacks its variable or its README row.
 /// </summary>
-public static class EnvironmentSettings
+public static class SettingVariables
 {
-    public static IReadOnlyList<(string Variable, string Key, string Meaning)> Variables { get; } =
+    public static IReadOnlyList<(string Variable, string Key, string Meaning)> All { get; } =
     [
         ("IMAGEEMBED_DATA_DIR", "DataDirectory", "data folder (keys, collections); default ~/.imageembed"),
+        ("IMAGEEMBED_URLS", "urls", "addresses the service listens on; default http://localhost:5000"),
+        ("IMAGEEMBED_LOG_LEVEL", "Logging:LogLevel:Default", "log level: Trace, Debug, Information, Warning, Error"),
+        ("IMAGEEMBED_ASPNETCORE_LOG_LEVEL", "Logging:LogLevel:Microsoft.AspNetCore", "log level of ASP.NET Core's own messages; default Warning"),
         ("IMAGEEMBED_MODELS_DIR", "Models:Directory", "models folder; default $IMAGEEMBED_DATA_DIR/models"),
         ("IMAGEEMBED_DEFAULT_MODEL", "Models:DefaultModel", "what the model name 'default' means; unset = clip-vit-b32 if installed, else another CLIP model, else resnet18-imagenet"),
         ("IMAGEEMBED_MODEL_ALIASES", "Models:Aliases", "extra model names, NAME=TARGET[,NAME=TARGET...]"),
@@ -27,52 +31,23 @@ public static class EnvironmentSettings
         ("IMAGEEMBED_FAIL_ON", "Imaging:FailOn", "libvips damage tolerance: none, truncated, error, warning"),
         ("IMAGEEMBED_SHRINK_ON_LOAD", "Imaging:ShrinkOnLoad", "decode large JPEGs at 1/2-1/8 scale (faster; cosine >= 0.998 vs full decode)"),
         ("IMAGEEMBED_DECODE_CONCURRENCY", "Imaging:DecodeConcurrency", "images decoded at once; 0 = one per core"),
+        ("IMAGEEMBED_VIPS_THREADS_PER_IMAGE", "Imaging:VipsThreadsPerImage", "libvips threads inside one image's pipeline; default 1"),
         ("IMAGEEMBED_ALLOW_PRIVATE_URLS", "Imaging:AllowPrivateUrls", "allow image URLs on loopback/private networks"),
         ("IMAGEEMBED_ALLOWED_PRIVATE_HOSTS", "Imaging:AllowedPrivateHosts", "host names allowed to resolve to private addresses"),
+        ("IMAGEEMBED_FETCH_CONNECT_TIMEOUT_MS", "Imaging:FetchConnectTimeoutMs", "TCP connect time limit for image downloads"),
         ("IMAGEEMBED_FETCH_TIMEOUT_MS", "Imaging:FetchTimeoutMs", "whole image download time limit"),
+        ("IMAGEEMBED_MAX_REDIRECTS", "Imaging:MaxRedirects", "redirects followed per image download"),
         ("IMAGEEMBED_STORE", "Service:Store", "collections store: empty = embedded (SQLite in the data folder), embedded-int8, or a postgres:// URL"),
         ("IMAGEEMBED_API_KEYS", "Service:ApiKeys", "API keys accepted, comma-separated"),
+        ("IMAGEEMBED_NO_AUTH", "Service:NoAuth", "serve without API keys (local experiments only; same as --no-auth)"),
         ("IMAGEEMBED_RATE_LIMIT_PER_MINUTE", "Service:RateLimitPerMinute", "requests per minute per API key; 0 = unlimited"),
+        ("IMAGEEMBED_STALL_SECONDS", "Service:StallSeconds", "a batch running longer than this makes /readyz fail"),
+        ("IMAGEEMBED_MAX_INPUTS_PER_REQUEST", "Service:MaxInputsPerRequest", "most inputs in one /v1/embeddings request"),
+        ("IMAGEEMBED_MAX_ITEMS_PER_UPSERT", "Service:MaxItemsPerUpsert", "most items in one collection upsert"),
+        ("IMAGEEMBED_MAX_JOB_ITEMS", "Service:MaxJobItems", "most URLs in one bulk job"),
     ];
-}
 
-/// <summary>Reads <see cref="EnvironmentSettings.Variables"/> into configuration and binds the layers' options from it.</summary>
-public static class SettingsBinding
-{
-    /// <summary>Adds the <c>IMAGEEMBED_*</c> variables that are set, under their configuration keys.</summary>
-    public static Microsoft.Extensions.Configuration.IConfigurationBuilder AddImageEmbedEnvironment(this Microsoft.Extensions.Configuration.IConfigurationBuilder builder) =>
-        Microsoft.Extensions.Configuration.MemoryConfigurationBuilderExtensions.AddInMemoryCollection(builder,
-            EnvironmentSettings.Variables
-                .Select(v => new KeyValuePair<string, string?>(v.Key, Environment.GetEnvironmentVariable(v.Variable)))
-                .Where(kv => !string.IsNullOrEmpty(kv.Value)));
-
-    /// <summary>The data folder: <c>DataDirectory</c>, else <c>~/.imageembed</c>.</summary>
-    public static string DataDirectory(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
-        configuration["DataDirectory"] is { Length: > 0 } dir ? dir : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".imageembed");
-
-    /// <summary>Binds a section onto <paramref name="options"/>; a value of the wrong type names its key and variable.</summary>
-    /// <exception cref="ArgumentException">A value cannot be converted.</exception>
-    public static T Bind<T>(Microsoft.Extensions.Configuration.IConfiguration configuration, string section, T options) where T : class
-    {
-        try
-        {
-            Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration.GetSection(section), options);
-            return options;
-        }
-        catch (InvalidOperationException e)
-        {
-            string? variable = EnvironmentSettings.Variables.FirstOrDefault(v => e.Message.Contains($"'{v.Key}'", StringComparison.Ordinal)).Variable;
-            throw new ArgumentException(variable is null ? e.Message : $"{e.Message} (set by {variable})", e);
-        }
-    }
-
-    public static ModelsOptions Models(Microsoft.Extensions.Configuration.IConfiguration configuration)
-    {
-        ModelsOptions options = Bind(configuration, "Models", new ModelsOptions());
-        if (string.IsNullOrWhiteSpace(options.Directory)) options.Directory = Path.Combine(DataDirectory(configuration), "models");
-        return options;
-    }
-
-    public static Imaging.ImagingOptions Imaging(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
-        Bind(configuration, "Imaging", new Imaging.ImagingOptions());
+    /// <summary>The variable that sets <paramref name="key"/>, or null.</summary>
+    public static string? For(string key) =>
+        All.FirstOrDefault(v => string.Equals(v.Key, key, StringComparison.OrdinalIgnoreCase)).Variable;
 }
