@@ -53,6 +53,7 @@ public static class ServiceHost
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping; // "'" stays "'" in messages
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, Contracts.ServiceJsonContext.Default);
         });
         builder.Services.TryAddSingleton<IHostResolver>(SystemHostResolver.Instance);
         builder.Services.AddSingleton(sp => new UrlFetcher(sp.GetRequiredService<ImagingOptions>(), sp.GetRequiredService<IHostResolver>()));
@@ -71,7 +72,17 @@ public static class ServiceHost
         builder.Services.AddSingleton<ModelWarmupService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelWarmupService>());
         builder.Services.AddPerKeyRateLimits();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.AddSchemaTransformer((schema, context, _) =>
+        {
+            // A vector is written by its own converter: describe the two shapes it takes.
+            if (context.JsonTypeInfo.Type == typeof(Contracts.EncodedEmbedding))
+            {
+                schema.Type = Microsoft.OpenApi.JsonSchemaType.Array | Microsoft.OpenApi.JsonSchemaType.String;
+                schema.Items = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.Number };
+                schema.Description = "The unit vector: an array of numbers (encoding_format float, int8, uint8, binary, ubinary), or for base64 a string of little-endian float32 bytes.";
+            }
+            return Task.CompletedTask;
+        }));
 
         WebApplication app;
         ServiceOptions service;

@@ -45,6 +45,37 @@ public sealed class OpsEndpointTests(OpenServiceFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task OpenApi_EmbeddingsResponseSchemas_ListTheFieldsTheRoutesWrite()
+    {
+        JsonElement doc = await _service.Anonymous.GetFromJsonAsync<JsonElement>("/openapi.json").DefaultTimeout();
+        string image = fixture.Images.Dev(Path.GetFileName(TestPaths.DevFiles()[0]));
+
+        using HttpResponseMessage coreViz = await _service.Client.PostAsync("/api/ai/embeddings", LoadTests.Json(new { image })).DefaultTimeout();
+        JsonElement coreVizBody = await coreViz.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(Properties(doc, Response(doc, "/api/ai/embeddings")), Keys(coreVizBody));
+
+        using HttpResponseMessage openAi = await _service.Client.PostAsync("/v1/embeddings", LoadTests.Json(new { input = image, modality = "image", encoding_format = "base64" })).DefaultTimeout();
+        JsonElement openAiBody = await openAi.Content.ReadFromJsonAsync<JsonElement>();
+        JsonElement schema = Response(doc, "/v1/embeddings");
+        Assert.Equal(Properties(doc, schema), Keys(openAiBody));
+        Assert.Equal(Properties(doc, Resolve(doc, Resolve(doc, schema).GetProperty("properties").GetProperty("data")).GetProperty("items")), Keys(openAiBody.GetProperty("data")[0]));
+        Assert.Equal(Properties(doc, Resolve(doc, schema).GetProperty("properties").GetProperty("usage")), Keys(openAiBody.GetProperty("usage")));
+        Assert.Equal(JsonValueKind.String, openAiBody.GetProperty("data")[0].GetProperty("embedding").ValueKind);
+    }
+
+    private static JsonElement Response(JsonElement doc, string path) =>
+        doc.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("responses").GetProperty("200")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema");
+
+    private static JsonElement Resolve(JsonElement doc, JsonElement schema) =>
+        schema.TryGetProperty("$ref", out JsonElement r) ? doc.GetProperty("components").GetProperty("schemas").GetProperty(r.GetString()!["#/components/schemas/".Length..]) : schema;
+
+    private static string[] Properties(JsonElement doc, JsonElement schema) =>
+        Resolve(doc, schema).GetProperty("properties").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal).ToArray();
+
+    private static string[] Keys(JsonElement body) => body.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal).ToArray();
+
+    [Fact]
     public async Task UnknownRoute_Returns404InTheErrorShape()
     {
         using HttpResponseMessage response = await _service.Client.GetAsync("/v2/nothing").DefaultTimeout();

@@ -4,7 +4,9 @@ using ImageEmbed.Imaging;
 using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Embeddings;
+using ImageEmbed.Service.Contracts;
 using ImageEmbed.Service.Errors;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 
 namespace ImageEmbed.Service.Endpoints;
@@ -18,7 +20,6 @@ internal static class CoreVizEndpoints
             .WithName("CreateImageEmbedding")
             .WithSummary("Embed one image (JSON with an http(s) URL or data URI; multipart field 'image'; or a raw image/* body).")
             .WithDescription("Content types: application/json {\"image\", \"model\", \"encoding_format\"}; multipart/form-data with a file field 'image' (+ 'model'); or a raw image/* body with ?model=. The format is always recognised from the bytes.")
-            .Produces<CoreVizResponse>()
             .ProducesApiErrors();
     }
 
@@ -26,10 +27,7 @@ internal static class CoreVizEndpoints
     internal static string ServerTiming(EmbeddingTimings t) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
         $"decode;dur={t.Decode.TotalMilliseconds:0.###}, preprocess;dur={t.Preprocess.TotalMilliseconds:0.###}, queue;dur={t.Queue.TotalMilliseconds:0.###}, inference;dur={t.Inference.TotalMilliseconds:0.###};desc=\"batch of {t.BatchSize}\"");
 
-    /// <summary>The response: the unit vector, its length, and the model that made it.</summary>
-    public sealed record CoreVizResponse(float[] Embedding, int Dimensions, string Model, string EmbeddingSpace);
-
-    private static async Task<IResult> EmbedAsync(HttpRequest request, ImageIngest ingest, ImagingOptions imaging, CancellationToken ct)
+    private static async Task<Ok<CoreVizResponse>> EmbedAsync(HttpRequest request, ImageIngest ingest, ImagingOptions imaging, CancellationToken ct)
     {
         ImageEmbedding embedding;
         EmbeddingEncoding encoding = EmbeddingJson.Parse(request.Query["encoding_format"].ToString() is { Length: > 0 } q ? q : null);
@@ -65,18 +63,8 @@ internal static class CoreVizEndpoints
             throw new ApiException(StatusCodes.Status415UnsupportedMediaType,
                 $"Unsupported Content-Type '{request.ContentType}': send application/json, multipart/form-data with a field 'image', or a raw image/* body.");
         }
-        var body = new System.Buffers.ArrayBufferWriter<byte>(embedding.Dimensions * 12 + 128);
-        using (var json = new Utf8JsonWriter(body, ErrorWriter.JsonOptions))
-        {
-            json.WriteStartObject();
-            EmbeddingJson.Write(json, "embedding", embedding.Vector, encoding);
-            json.WriteNumber("dimensions", embedding.Dimensions);
-            json.WriteString("model", embedding.Model);
-            json.WriteString("embedding_space", embedding.Space);
-            json.WriteEndObject();
-        }
         request.HttpContext.Response.Headers[EmbeddingJson.SpaceHeader] = embedding.Space;
         request.HttpContext.Response.Headers["Server-Timing"] = ServerTiming(embedding.Timings);
-        return Results.Bytes(body.WrittenMemory.ToArray(), "application/json; charset=utf-8");
+        return TypedResults.Ok(new CoreVizResponse(new EncodedEmbedding(embedding.Vector, encoding), embedding.Dimensions, embedding.Model, embedding.Space));
     }
 }

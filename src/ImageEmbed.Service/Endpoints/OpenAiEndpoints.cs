@@ -3,7 +3,9 @@ using ImageEmbed.Application.Ingest;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Embeddings;
+using ImageEmbed.Service.Contracts;
 using ImageEmbed.Service.Errors;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ImageEmbed.Service.Endpoints;
 
@@ -16,7 +18,6 @@ internal static class OpenAiEndpoints
             .WithName("CreateEmbeddings")
             .WithSummary("OpenAI-style embeddings for images (URLs, data URIs, bytes) and, with CLIP-family models, text.")
             .WithDescription("Body: {\"input\": string | string[] | [{\"image\"} | {\"text\"}] | image bytes as [0..255], \"model\", \"encoding_format\": float|base64|int8|uint8|binary|ubinary, \"dimensions\", \"modality\": image|text}.")
-            .Produces<OpenAiResponse>()
             .ProducesApiErrors();
         app.MapGet("/v1/models", ListModels)
             .WithName("ListModels")
@@ -24,13 +25,10 @@ internal static class OpenAiEndpoints
             .Produces<ModelList>();
     }
 
-    public sealed record OpenAiEmbedding(string Object, int Index, JsonElement Embedding);
-    public sealed record OpenAiUsage(int PromptTokens, int TotalTokens);
-    public sealed record OpenAiResponse(string Object, OpenAiEmbedding[] Data, string Model, OpenAiUsage Usage);
     public sealed record ModelInfo(string Id, string Object, long Created, string OwnedBy, int Dimensions, string[] Modalities, bool Default, bool Loaded);
     public sealed record ModelList(string Object, ModelInfo[] Data);
 
-    private static async Task EmbedAsync(HttpContext context, ImageIngest ingest, ServiceOptions options, CancellationToken ct)
+    private static async Task<Ok<OpenAiResponse>> EmbedAsync(HttpContext context, ImageIngest ingest, ServiceOptions options, CancellationToken ct)
     {
         using JsonDocument doc = await RequestBody.ReadJsonObjectAsync(context.Request, ct);
         JsonElement root = doc.RootElement;
@@ -77,30 +75,14 @@ internal static class OpenAiEndpoints
             vectors[i] = imageTasks[i] is { } image ? image.Result.Vector : textTask!.Result.Vectors[t++];
         int tokens = textTask?.Result.Tokens ?? 0;
 
-        context.Response.ContentType = "application/json; charset=utf-8";
-        context.Response.Headers[EmbeddingJson.SpaceHeader] = model.Space;
-        await using var json = new Utf8JsonWriter(context.Response.Body, ErrorWriter.JsonOptions);
-        json.WriteStartObject();
-        json.WriteString("object", "list");
-        json.WriteStartArray("data");
+        var data = new OpenAiEmbedding[vectors.Length];
         for (int i = 0; i < vectors.Length; i++)
         {
-            float[] vector = vectors[i];
-            if (dimensions is int d && d != vector.Length) vector = VectorMath.Truncate(vector, d);
-            json.WriteStartObject();
-            json.WriteString("object", "embedding");
-            json.WriteNumber("index", i);
-            EmbeddingJson.Write(json, "embedding", vector, encoding);
-            json.WriteEndObject();
+            float[] vector = dimensions is int d && d != vectors[i].Length ? VectorMath.Truncate(vectors[i], d) : vectors[i];
+            data[i] = new OpenAiEmbedding("embedding", i, new EncodedEmbedding(vector, encoding));
         }
-        json.WriteEndArray();
-        json.WriteString("model", model.Name);
-        json.WriteString("embedding_space", model.Space);
-        json.WriteStartObject("usage");
-        json.WriteNumber("prompt_tokens", tokens);
-        json.WriteNumber("total_tokens", tokens);
-        json.WriteEndObject();
-        json.WriteEndObject();
+        context.Response.Headers[EmbeddingJson.SpaceHeader] = model.Space;
+        return TypedResults.Ok(new OpenAiResponse("list", data, model.Name, model.Space, new OpenAiUsage(tokens, tokens)));
     }
 
     private static int? ReadDimensions(JsonElement root, ModelManifest manifest)
