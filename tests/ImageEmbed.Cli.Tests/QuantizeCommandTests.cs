@@ -3,7 +3,7 @@ using ImageEmbed.Imaging;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Embeddings;
-using ImageEmbed.Models.Import;
+using ImageEmbed.ModelTools.Import;
 using ImageEmbed.Tests;
 
 namespace ImageEmbed.Cli.Tests;

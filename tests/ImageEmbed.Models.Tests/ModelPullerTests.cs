@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using ImageEmbed.Imaging;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Embeddings;
-using ImageEmbed.Models.Import;
+using ImageEmbed.ModelTools.Import;
 using ImageEmbed.Tests;
 
 namespace ImageEmbed.Models.Tests;

@@ -1,4 +1,4 @@
-using ImageEmbed.Models.Import;
+using ImageEmbed.ModelTools.Import;
 using ImageEmbed.Models.Onnx;
 
 namespace ImageEmbed.Models.Tests;

@@ -1,6 +1,6 @@
 using ImageEmbed.Models.Embeddings;
-using ImageEmbed.Models.Import;
-using ImageEmbed.Models.Quantization;
+using ImageEmbed.ModelTools.Import;
+using ImageEmbed.ModelTools.Quantization;
 using ImageEmbed.Models.Onnx;
 using ImageEmbed.Tests;
 

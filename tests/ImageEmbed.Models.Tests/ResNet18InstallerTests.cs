@@ -1,7 +1,7 @@
 using ImageEmbed.Imaging;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Embeddings;
-using ImageEmbed.Models.Import;
+using ImageEmbed.ModelTools.Import;
 using ImageEmbed.Models.Onnx;
 using ImageEmbed.Tests;
 using Xunit.Abstractions;

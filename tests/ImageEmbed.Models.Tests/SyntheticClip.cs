@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using ImageEmbed.Models.Catalog;
-using ImageEmbed.Models.Import;
+using ImageEmbed.ModelTools.Import;
 
 namespace ImageEmbed.Tests;
 

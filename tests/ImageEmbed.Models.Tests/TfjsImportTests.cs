@@ -7,7 +7,7 @@ using ImageEmbed.Imaging.Decode;
 using ImageEmbed.Imaging.Preprocess;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Embeddings;
-using ImageEmbed.Models.Import;
+using ImageEmbed.ModelTools.Import;
 using ImageEmbed.Models.Onnx;
 using ImageEmbed.Tests;
 using Xunit.Abstractions;

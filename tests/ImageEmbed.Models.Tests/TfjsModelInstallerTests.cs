@@ -1,7 +1,8 @@
+using ImageEmbed.ModelTools.Install;
 using ImageEmbed.Imaging;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Embeddings;
-using ImageEmbed.Models.Import;
+using ImageEmbed.ModelTools.Import;
 using ImageEmbed.Tests;
 using Xunit.Abstractions;
 

@@ -5,7 +5,7 @@ using ImageEmbed.Imaging;
 using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
-using ImageEmbed.Models.Import;
+using ImageEmbed.ModelTools.Import;
 using ImageEmbed.Imaging.Vips;
 using Enums = NetVips.Enums;
 using ImageEmbed.Storage.Analysis;

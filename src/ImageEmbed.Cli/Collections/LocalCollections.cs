@@ -1,3 +1,4 @@
+using ImageEmbed.ModelTools.Install;
 using ImageEmbed.Application.Ingest;
 using ImageEmbed.Cli.Indexing;
 using ImageEmbed.Cli.Infrastructure;

@@ -1,3 +1,4 @@
+using ImageEmbed.ModelTools.Benchmarks;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;

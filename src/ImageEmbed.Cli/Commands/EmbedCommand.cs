@@ -1,3 +1,4 @@
+using ImageEmbed.ModelTools.Install;
 using System.Text.Json;
 using ImageEmbed.Cli.Infrastructure;
 using ImageEmbed.Imaging;

@@ -1,3 +1,4 @@
+using ImageEmbed.ModelTools.Benchmarks;
 using System.Diagnostics;
 using System.Globalization;
 using ImageEmbed.Cli.Infrastructure;
@@ -5,7 +6,7 @@ using ImageEmbed.Imaging.Decode;
 using ImageEmbed.Imaging.Preprocess;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
-using ImageEmbed.Models.Quantization;
+using ImageEmbed.ModelTools.Quantization;
 using ImageEmbed.Models.Sessions;
 using ImageEmbed.Models.Onnx;
 

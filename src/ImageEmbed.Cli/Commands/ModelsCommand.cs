@@ -2,7 +2,7 @@ using System.Text.Json;
 using ImageEmbed.Cli.Infrastructure;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
-using ImageEmbed.Models.Import;
+using ImageEmbed.ModelTools.Import;
 
 namespace ImageEmbed.Cli.Commands;
 

@@ -7,7 +7,7 @@ namespace ImageEmbed.Models.Catalog;
 /// which skips names starting with '.'), then moved into place in one step, so a model is either
 /// fully installed or absent.
 /// </summary>
-internal static class ModelFolders
+public static class ModelFolders
 {
     public static string Staging(string modelsDirectory, string name) => Path.Combine(modelsDirectory, ".staging", name);
 

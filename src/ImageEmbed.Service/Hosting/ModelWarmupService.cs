@@ -1,3 +1,4 @@
+using ImageEmbed.ModelTools.Install;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
 

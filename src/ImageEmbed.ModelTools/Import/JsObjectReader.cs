@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace ImageEmbed.Models.Import;
+namespace ImageEmbed.ModelTools.Import;
 
 /// <summary>
 /// Reads a JavaScript object literal, as minifiers write them, into a <see cref="JsonNode"/> tree:

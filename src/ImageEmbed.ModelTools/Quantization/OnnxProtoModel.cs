@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
-using ImageEmbed.Models.Import;
+using ImageEmbed.ModelTools.Import;
 
-namespace ImageEmbed.Models.Quantization;
+namespace ImageEmbed.ModelTools.Quantization;
 
 /// <summary>
 /// An ONNX file read at the wire level: the top-level graph's nodes, initializers, inputs and outputs are

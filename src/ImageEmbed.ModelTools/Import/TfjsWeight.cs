@@ -1,4 +1,4 @@
-namespace ImageEmbed.Models.Import;
+namespace ImageEmbed.ModelTools.Import;
 
 /// <summary>Element types of TensorFlow.js weights that the importer reads.</summary>
 public enum TfjsDataType

@@ -3,7 +3,7 @@ using ImageEmbed.Imaging.Preprocess;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Onnx;
 
-namespace ImageEmbed.Models.Import;
+namespace ImageEmbed.ModelTools.Import;
 
 /// <summary>
 /// Installs a TensorFlow.js graph model as an ImageEmbed model: converts it to ONNX in a staging

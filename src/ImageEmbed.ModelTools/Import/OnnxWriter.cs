@@ -1,4 +1,4 @@
-namespace ImageEmbed.Models.Import;
+namespace ImageEmbed.ModelTools.Import;
 
 /// <summary>
 /// Encodes an <see cref="OnnxModel"/> as an ONNX protobuf file by hand: only the messages and fields

@@ -1,6 +1,8 @@
-using ImageEmbed.Models.Import;
+using ImageEmbed.Models;
+using ImageEmbed.Models.Catalog;
+using ImageEmbed.ModelTools.Import;
 
-namespace ImageEmbed.Models.Catalog;
+namespace ImageEmbed.ModelTools.Install;
 
 /// <summary>
 /// First run: when no model is installed, pulls the default (the catalog's recommended CLIP model

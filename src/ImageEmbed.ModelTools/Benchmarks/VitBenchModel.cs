@@ -1,8 +1,8 @@
 using System.Text.Json;
 using ImageEmbed.Models.Catalog;
-using ImageEmbed.Models.Import;
+using ImageEmbed.ModelTools.Import;
 
-namespace ImageEmbed.Cli.Commands;
+namespace ImageEmbed.ModelTools.Benchmarks;
 
 /// <summary>
 /// A full-size CLIP ViT-B/32 vision tower with seeded random weights, for benchmarks only (no CLIP
@@ -14,7 +14,7 @@ namespace ImageEmbed.Cli.Commands;
 /// plus ImageEmbed's manifest, so the engine and the transformers.js peer load the same file. Its int8
 /// variant is made from this file by <c>imageembed models quantize</c>, the product's quantizer.
 /// </summary>
-internal static class VitBenchModel
+public static class VitBenchModel
 {
     public const string Name = "clip-vit-b32-random";
     private const int Width = 768, Layers = 12, Heads = 12, Mlp = 3072, Patch = 32, Tokens = 50, Projection = 512;

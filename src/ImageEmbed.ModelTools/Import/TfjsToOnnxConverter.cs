@@ -1,6 +1,6 @@
 using System.Collections.Frozen;
 
-namespace ImageEmbed.Models.Import;
+namespace ImageEmbed.ModelTools.Import;
 
 /// <summary>
 /// Converts a TensorFlow.js graph model (an image CNN such as MobileNet) to an ONNX opset 13 file

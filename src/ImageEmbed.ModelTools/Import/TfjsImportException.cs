@@ -1,4 +1,4 @@
-namespace ImageEmbed.Models.Import;
+namespace ImageEmbed.ModelTools.Import;
 
 /// <summary>
 /// A TensorFlow.js model could not be imported: a file is missing or malformed, or the graph uses

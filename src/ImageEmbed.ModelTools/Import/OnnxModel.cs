@@ -1,4 +1,4 @@
-namespace ImageEmbed.Models.Import;
+namespace ImageEmbed.ModelTools.Import;
 
 // The small part of the ONNX schema the importer writes (see OnnxWriter for the encoding).
 

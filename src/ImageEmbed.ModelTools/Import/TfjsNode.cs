@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace ImageEmbed.Models.Import;
+namespace ImageEmbed.ModelTools.Import;
 
 /// <summary>
 /// One node of a TensorFlow.js graph model (a TensorFlow <c>NodeDef</c> in its JSON form). Attribute

@@ -3,7 +3,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using ImageEmbed.Models.Catalog;
 
-namespace ImageEmbed.Models.Import;
+namespace ImageEmbed.ModelTools.Import;
 
 /// <summary>
 /// <c>models pull mobilenet-v2-140</c>: downloads the npm tarball of <c>nsfwjs@4.3.0</c> over HTTPS (no npm

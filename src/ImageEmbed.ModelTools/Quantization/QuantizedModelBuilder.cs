@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using ImageEmbed.Models.Catalog;
 
-namespace ImageEmbed.Models.Quantization;
+namespace ImageEmbed.ModelTools.Quantization;
 
 /// <summary>An int8 model assembled in the staging folder, not yet installed.</summary>
 /// <param name="Model">The staged model (its folder is under <c>.staging</c>), loadable for a parity check.</param>

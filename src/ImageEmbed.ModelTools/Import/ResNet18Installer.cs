@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Onnx;
-using ImageEmbed.Models.Quantization;
+using ImageEmbed.ModelTools.Quantization;
 
-namespace ImageEmbed.Models.Import;
+namespace ImageEmbed.ModelTools.Import;
 
 /// <summary>
 /// Installs <c>resnet18-imagenet</c> from the two graphs of Microsoft's NuGet package

@@ -1,6 +1,6 @@
-using ImageEmbed.Models.Import;
+using ImageEmbed.ModelTools.Import;
 
-namespace ImageEmbed.Models.Quantization;
+namespace ImageEmbed.ModelTools.Quantization;
 
 /// <summary>
 /// One field of a protocol buffer message as it lies in the buffer: <see cref="Start"/> is where its tag

@@ -1,6 +1,6 @@
-using ImageEmbed.Models.Import;
+using ImageEmbed.ModelTools.Import;
 
-namespace ImageEmbed.Models.Quantization;
+namespace ImageEmbed.ModelTools.Quantization;
 
 /// <summary>What <see cref="OnnxQuantizer"/> changed in one file.</summary>
 /// <param name="MatMuls">MatMul nodes rewritten to the int8 pattern.</param>

@@ -1,13 +1,13 @@
 using ImageEmbed.Imaging.Vips;
 
-namespace ImageEmbed.Cli.Commands;
+namespace ImageEmbed.ModelTools.Benchmarks;
 
 /// <summary>
 /// A small deterministic set of synthetic photos-in-spirit (gradients, stripes, checkerboards, discs,
 /// seeded noise), encoded as PNG so that they go through the real decode path. For checks that need
 /// images but must not depend on any files being present (the quantizer's parity check).
 /// </summary>
-internal static class SampleImages
+public static class SampleImages
 {
     public const int Count = 16;
     private const int Size = 256;
