@@ -53,7 +53,8 @@ public static class ServiceHost
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping; // "'" stays "'" in messages
-            o.SerializerOptions.TypeInfoResolverChain.Insert(0, Contracts.ServiceJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, Endpoints.ServiceJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(1, ImageEmbed.Contracts.ContractsJsonContext.Default);
         });
         builder.Services.TryAddSingleton<IHostResolver>(SystemHostResolver.Instance);
         builder.Services.AddSingleton(sp => new UrlFetcher(sp.GetRequiredService<ImagingOptions>(), sp.GetRequiredService<IHostResolver>()));
@@ -75,7 +76,7 @@ public static class ServiceHost
         builder.Services.AddOpenApi(o => o.AddSchemaTransformer((schema, context, _) =>
         {
             // A vector is written by its own converter: describe the two shapes it takes.
-            if (context.JsonTypeInfo.Type == typeof(Contracts.EncodedEmbedding))
+            if (context.JsonTypeInfo.Type == typeof(Endpoints.EncodedEmbedding))
             {
                 schema.Type = Microsoft.OpenApi.JsonSchemaType.Array | Microsoft.OpenApi.JsonSchemaType.String;
                 schema.Items = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.Number };
@@ -114,7 +115,6 @@ public static class ServiceHost
         ClassifyEndpoints.Map(app);
         CollectionEndpoints.Map(app);
         JobEndpoints.Map(app);
-        BrowseEndpoints.Map(app);
         WebUiEndpoints.Map(app);
         app.MapFallback(context => ErrorWriter.WriteAsync(context, new ApiError(404, $"No route {context.Request.Method} {context.Request.Path}. See /openapi.json.", "invalid_request_error", "not_found")));
         return app;

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using ImageEmbed.Cli.Indexing;
+using ImageEmbed.Contracts;
 using ImageEmbed.Storage;
 
 namespace ImageEmbed.Cli.Collections;
@@ -46,7 +46,7 @@ internal sealed class RemoteCollections : ICollectionAccess
         }
         else if (existing.StatusCode != HttpStatusCode.NotFound) throw await ErrorAsync(existing, ct).ConfigureAwait(false);
         // PUT is idempotent and answers 409 naming both models when the collection is another model's.
-        using HttpResponseMessage created = await SendAsync(() => new HttpRequestMessage(HttpMethod.Put, Path(name)) { Content = JsonContent.Create(new { model = model ?? "default" }) }, ct).ConfigureAwait(false);
+        using HttpResponseMessage created = await SendAsync(() => new HttpRequestMessage(HttpMethod.Put, Path(name)) { Content = JsonContent.Create(new CreateCollectionRequest(model ?? "default"), ContractsJsonContext.Default.CreateCollectionRequest) }, ct).ConfigureAwait(false);
         return created.IsSuccessStatusCode ? await ReadInfoAsync(created, ct).ConfigureAwait(false) : throw await ErrorAsync(created, ct).ConfigureAwait(false);
     }
 
@@ -79,33 +79,21 @@ internal sealed class RemoteCollections : ICollectionAccess
             return [.. await CommitAsync(collection, items.Take(half).ToList(), ct).ConfigureAwait(false), .. await CommitAsync(collection, items.Skip(half).ToList(), ct).ConfigureAwait(false)];
         }
         if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, ct).ConfigureAwait(false);
-        JsonElement result = await response.Content.ReadFromJsonAsync<JsonElement>(ct).ConfigureAwait(false);
-        var failures = new List<IndexFailure>();
-        int index = 0;
-        foreach (JsonElement r in result.GetProperty("results").EnumerateArray())
-        {
-            if (r.GetProperty("status").GetString() != "ok")
-                failures.Add(new IndexFailure(items[index].Source, r.GetProperty("error").GetProperty("message").GetString() ?? "failed"));
-            index++;
-        }
-        return failures;
+        UpsertResponse result = await ReadAsync(response, ContractsJsonContext.Default.UpsertResponse, ct).ConfigureAwait(false);
+        return result.Results.Select((r, i) => (Result: r, Item: items[i])).Where(p => p.Result.Status != "ok")
+            .Select(p => new IndexFailure(p.Item.Source, p.Result.Error?.Message ?? "failed")).ToList();
     }
 
     public async Task<IReadOnlyList<SearchHit>> SearchAsync(CollectionInfo collection, SearchRequest request, CancellationToken ct)
     {
-        var body = new JsonObject { ["k"] = request.K };
-        if (request.Text is not null) body["text"] = request.Text;
-        else if (request.Id is not null) body["id"] = request.Id;
-        else body["image"] = "data:image/jpeg;base64," + Convert.ToBase64String(request.Image!.Value.Span);
-        string json = body.ToJsonString();
-        using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, Path(collection.Name) + "/search") { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") }, ct).ConfigureAwait(false);
+        // The format in the data URI is only a label: the server sniffs the bytes.
+        var body = new Contracts.SearchRequest(
+            Image: request.Text is null && request.Id is null ? "data:image/jpeg;base64," + Convert.ToBase64String(request.Image!.Value.Span) : null,
+            Text: request.Text, Id: request.Text is null ? request.Id : null, K: request.K);
+        using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, Path(collection.Name) + "/search") { Content = JsonContent.Create(body, ContractsJsonContext.Default.SearchRequest) }, ct).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, ct).ConfigureAwait(false);
-        JsonElement result = await response.Content.ReadFromJsonAsync<JsonElement>(ct).ConfigureAwait(false);
-        return result.GetProperty("results").EnumerateArray().Select(h => new SearchHit(
-            h.GetProperty("id").GetString()!,
-            h.GetProperty("score").GetSingle(),
-            h.TryGetProperty("metadata", out JsonElement m) && m.ValueKind == JsonValueKind.Object ? m.Clone() : null,
-            h.TryGetProperty("source", out JsonElement s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null)).ToList();
+        SearchResponse result = await ReadAsync(response, ContractsJsonContext.Default.SearchResponse, ct).ConfigureAwait(false);
+        return result.Results.Select(h => new SearchHit(h.Id, h.Score, h.Metadata is { ValueKind: JsonValueKind.Object } m ? m : null, h.Source)).ToList();
     }
 
     /// <summary>
@@ -124,14 +112,6 @@ internal sealed class RemoteCollections : ICollectionAccess
             form.Add(new StringContent(image.Metadata is { } m ? m.GetRawText() : ""), "metadata");
         }
         return form;
-    }
-
-    /// <summary>Sends a POST of <paramref name="json"/> and returns the parsed answer; any error status throws.</summary>
-    public async Task<JsonElement> PostJsonAsync(string path, string json, CancellationToken ct)
-    {
-        using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") }, ct).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, ct).ConfigureAwait(false);
-        return await response.Content.ReadFromJsonAsync<JsonElement>(ct).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync()
@@ -163,12 +143,24 @@ internal sealed class RemoteCollections : ICollectionAccess
         }
     }
 
-    private static async Task<CollectionInfo> ReadInfoAsync(HttpResponseMessage response, CancellationToken ct)
+    private async Task<CollectionInfo> ReadInfoAsync(HttpResponseMessage response, CancellationToken ct)
     {
-        JsonElement c = await response.Content.ReadFromJsonAsync<JsonElement>(ct).ConfigureAwait(false);
-        return new CollectionInfo(c.GetProperty("name").GetString()!, c.GetProperty("model").GetString()!, c.GetProperty("dimensions").GetInt32(),
-            c.GetProperty("count").GetInt64(), c.GetProperty("created").GetDateTimeOffset(),
-            c.TryGetProperty("embedding_space", out JsonElement s) ? s.GetString() ?? "" : "");
+        CollectionResponse c = await ReadAsync(response, ContractsJsonContext.Default.CollectionResponse, ct).ConfigureAwait(false);
+        return new CollectionInfo(c.Name, c.Model, c.Dimensions, c.Count, c.Created, c.EmbeddingSpace ?? "");
+    }
+
+    /// <summary>A 2xx body as the API's record; a body that is not one names the server (it may be another program).</summary>
+    private async Task<T> ReadAsync<T>(HttpResponseMessage response, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken ct)
+    {
+        try
+        {
+            return await response.Content.ReadFromJsonAsync(type, ct).ConfigureAwait(false)
+                ?? throw new JsonException("the body is null");
+        }
+        catch (JsonException e)
+        {
+            throw new RemoteException($"The server at {Where} answered with a body that is not ImageEmbed's: {e.Message}");
+        }
     }
 
     private async Task<RemoteException> ErrorAsync(HttpResponseMessage response, CancellationToken ct)

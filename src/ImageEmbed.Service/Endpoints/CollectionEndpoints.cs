@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ImageEmbed.Application.Ingest;
+using ImageEmbed.Contracts;
 using ImageEmbed.Imaging;
 using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Imaging.Intake;
@@ -14,10 +15,10 @@ using ImageEmbed.Storage.Analysis;
 namespace ImageEmbed.Service.Endpoints;
 
 /// <summary>
-/// <c>/v1/collections</c>: collections of one model's vectors, batch upsert with per-item results,
+/// <c>/v1/collections</c>, every route in the table below (handlers for browsing in CollectionEndpoints.Browse.cs): collections of one model's vectors, batch upsert with per-item results,
 /// search by image, text, vector or id, recommend, duplicates and clusters.
 /// </summary>
-internal static class CollectionEndpoints
+internal static partial class CollectionEndpoints
 {
     internal const int MaxK = 1000;
 
@@ -29,6 +30,8 @@ internal static class CollectionEndpoints
         group.MapGet("/{name}", GetAsync).WithName("GetCollection").ProducesApiErrors();
         group.MapDelete("/{name}", DeleteAsync).WithName("DeleteCollection").ProducesApiErrors();
         group.MapPost("/{name}/items", UpsertAsync).WithName("UpsertItems").WithSummary("Upsert {\"items\": [{\"id\", \"image\" | \"vector\", \"metadata\", \"source\"}]}; one result per item.").ProducesApiErrors();
+        group.MapGet("/{name}/items", ListItemsAsync).WithName("ListItems").WithSummary("A page of items in id order, without vectors: ?offset=0&limit=100 (limit at most 1000).").ProducesApiErrors();
+        group.MapPost("/{name}/map", MapAsync).WithName("CollectionMap").WithSummary("Every item placed in 2-D by its first two principal components (x, y within -1..1), with k-means clusters ({\"k\"}, default about sqrt(n/2)).").ProducesApiErrors();
         group.MapGet("/{name}/items/{id}", GetItemAsync).WithName("GetItem").WithSummary("The item with its vector; its ETag is the content hash of its image.").ProducesApiErrors();
         group.MapMethods("/{name}/items/{id}", [HttpMethods.Head], HeadItemAsync).WithName("HeadItem").WithSummary("200 when the item exists, with its image's content hash (quoted SHA-256) as the ETag and no vector; 404 when not. How 'imageembed index --server' skips unchanged files.").ProducesApiErrors();
         group.MapGet("/{name}/items/{id}/thumbnail", ThumbnailAsync).WithName("GetItemThumbnail").WithSummary("The item's image as a JPEG thumbnail (longest side 256 px); 404 for items given as vectors.").Produces(200, contentType: "image/jpeg").ProducesApiErrors();
@@ -39,14 +42,6 @@ internal static class CollectionEndpoints
         group.MapPost("/{name}/clusters", ClustersAsync).WithName("Clusters").WithSummary("Connected groups at threshold (default 0.85), or k-means with k.").ProducesApiErrors();
     }
 
-    public sealed record CollectionResponse(string Name, string Model, int Dimensions, long Count, DateTimeOffset Created, string EmbeddingSpace);
-    public sealed record CollectionList(CollectionResponse[] Collections);
-    public sealed record ItemError(int Status, string Message);
-    public sealed record ItemResult(string? Id, string Status, ItemError? Error);
-    public sealed record UpsertResponse(int Upserted, int Failed, ItemResult[] Results);
-    public sealed record ItemResponse(string Id, float[] Vector, JsonElement? Metadata, string? Source, string? ContentHash, string? Phash);
-    public sealed record Hit(string Id, float Score, JsonElement? Metadata, string? Source);
-    public sealed record SearchResponse(string Collection, string Model, Hit[] Results);
     public sealed record DuplicatesResponse(float Threshold, int PhashDistance, string Kind, DuplicateGroup[] Groups);
     public sealed record ClustersResponse(string Method, float? Threshold, int? K, Cluster[] Clusters);
 

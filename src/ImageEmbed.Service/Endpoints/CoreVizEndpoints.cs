@@ -4,7 +4,6 @@ using ImageEmbed.Imaging;
 using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Embeddings;
-using ImageEmbed.Service.Contracts;
 using ImageEmbed.Service.Errors;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;

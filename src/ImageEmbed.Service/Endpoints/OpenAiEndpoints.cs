@@ -3,7 +3,6 @@ using ImageEmbed.Application.Ingest;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Embeddings;
-using ImageEmbed.Service.Contracts;
 using ImageEmbed.Service.Errors;
 using Microsoft.AspNetCore.Http.HttpResults;
 

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using ImageEmbed.Models.Embeddings;
 
-namespace ImageEmbed.Service.Contracts;
+namespace ImageEmbed.Service.Endpoints;
 
 /// <summary><c>POST /api/ai/embeddings</c>: the unit vector, its length, the model that made it and its embedding space.</summary>
 public sealed record CoreVizResponse(EncodedEmbedding Embedding, int Dimensions, string Model, string EmbeddingSpace);

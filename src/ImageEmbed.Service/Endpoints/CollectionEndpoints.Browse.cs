@@ -10,22 +10,9 @@ namespace ImageEmbed.Service.Endpoints;
 /// Browsing a collection (what the web UI's grid and cluster map need): a page of items without their
 /// vectors, and <c>POST /v1/collections/{name}/map</c>, a 2-D map (PCA) coloured by k-means clusters.
 /// </summary>
-internal static class BrowseEndpoints
+internal static partial class CollectionEndpoints
 {
-    private const int MaxLimit = 1000;
-
-    public static void Map(IEndpointRouteBuilder app)
-    {
-        RouteGroupBuilder group = app.MapGroup("/v1/collections").WithTags("Collections");
-        group.MapGet("/{name}/items", ListItemsAsync)
-            .WithName("ListItems")
-            .WithSummary("A page of items in id order, without vectors: ?offset=0&limit=100 (limit at most 1000).")
-            .ProducesApiErrors();
-        group.MapPost("/{name}/map", MapAsync)
-            .WithName("CollectionMap")
-            .WithSummary("Every item placed in 2-D by its first two principal components (x, y within -1..1), with k-means clusters ({\"k\"}, default about sqrt(n/2)).")
-            .ProducesApiErrors();
-    }
+    private const int MaxPageLimit = 1000;
 
     public sealed record ItemSummary(string Id, JsonElement? Metadata, string? Source);
     public sealed record ItemPage(string Collection, long Total, int Offset, int Limit, ItemSummary[] Items);
@@ -34,9 +21,9 @@ internal static class BrowseEndpoints
     private static async Task<ItemPage> ListItemsAsync(string name, HttpRequest request, CollectionStoreProvider stores, CancellationToken ct)
     {
         int offset = QueryInt(request, "offset", 0, 0, int.MaxValue);
-        int limit = QueryInt(request, "limit", 100, 1, MaxLimit);
+        int limit = QueryInt(request, "limit", 100, 1, MaxPageLimit);
         ICollectionStore store = await stores.GetAsync();
-        await CollectionEndpoints.RequireAsync(store, name, ct);
+        await RequireAsync(store, name, ct);
         // Stores hold no id index to page on; reading the ids is what the duplicates and clusters routes do too.
         var all = new List<ItemSummary>();
         await foreach (CollectionItem item in store.ReadAllAsync(name, ct)) all.Add(new ItemSummary(item.Id, item.Metadata, item.Source));
@@ -47,10 +34,10 @@ internal static class BrowseEndpoints
     private static async Task<MapResponse> MapAsync(string name, HttpRequest request, CollectionStoreProvider stores, CancellationToken ct)
     {
         ICollectionStore store = await stores.GetAsync();
-        await CollectionEndpoints.RequireAsync(store, name, ct);
-        using JsonDocument doc = await CollectionEndpoints.ReadOptionalJsonAsync(request, ct);
+        await RequireAsync(store, name, ct);
+        using JsonDocument doc = await ReadOptionalJsonAsync(request, ct);
         int? k = doc.RootElement.TryGetProperty("k", out JsonElement kJson) && kJson.ValueKind != JsonValueKind.Null
-            ? (kJson.TryGetInt32(out int kv) && kv is >= 1 and <= CollectionEndpoints.MaxK ? kv : throw ApiException.BadRequest($"'k' must be an integer within 1..{CollectionEndpoints.MaxK}.", "k"))
+            ? (kJson.TryGetInt32(out int kv) && kv is >= 1 and <= MaxK ? kv : throw ApiException.BadRequest($"'k' must be an integer within 1..{MaxK}.", "k"))
             : null;
         List<CollectionItem> items = await store.ReadAllAsync(name, ct).ToListAsync(ct);
         CollectionMapResult map = CollectionMap.Build(items, k);
