@@ -53,6 +53,15 @@ public sealed class ImageIngest
     /// <exception cref="Models.Catalog.ModelLoadException">It cannot be loaded.</exception>
     public Task<LoadedModel> ModelAsync(string? name) => Engine.LoadAsync(name);
 
+    /// <summary>The collection's model, resolved once per request, whose current embedding space must still be the collection's.</summary>
+    /// <exception cref="CollectionConflictException">The model's files or preprocessing changed since the collection was made.</exception>
+    public async Task<LoadedModel> ModelForAsync(CollectionInfo collection)
+    {
+        LoadedModel model = await Engine.LoadAsync(collection.Model).ConfigureAwait(false);
+        collection.RequireSpace(model.Space, $"model '{model.Name}' as installed now");
+        return model;
+    }
+
     /// <summary>The bytes an http(s) URL or data URI names, through the SSRF-safe fetcher and the byte cap.</summary>
     /// <exception cref="InvalidImageSourceException">Not a usable reference, or refused.</exception>
     /// <exception cref="ImagePayloadTooLargeException">Over the byte limit.</exception>

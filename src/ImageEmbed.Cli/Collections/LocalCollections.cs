@@ -137,9 +137,8 @@ internal sealed class LocalCollections : ICollectionAccess
 
         async Task<LoadedModel> LoadAsync()
         {
-            LoadedModel model = await (await EngineAsync(ct).ConfigureAwait(false)).LoadAsync(collection.Model).ConfigureAwait(false);
-            collection.RequireSpace(model.Space, $"model '{model.Name}' as installed now");
-            return model;
+            await EngineAsync(ct).ConfigureAwait(false); // installs a model on first use
+            return await _ingest.Value.ModelForAsync(collection).ConfigureAwait(false);
         }
     }
 

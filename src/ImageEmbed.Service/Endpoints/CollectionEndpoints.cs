@@ -76,12 +76,7 @@ internal static partial class CollectionEndpoints
         CollectionInfo collection = await RequireAsync(store, name, ct);
         // The collection's model, resolved once for the request and only when an item has an image; its current
         // embedding space must still be the collection's.
-        var model = new Lazy<Task<LoadedModel>>(async () =>
-        {
-            LoadedModel loaded = await ingest.ModelAsync(collection.Model);
-            collection.RequireSpace(loaded.Space, $"model '{loaded.Name}' as installed now");
-            return loaded;
-        });
+        var model = new Lazy<Task<LoadedModel>>(() => ingest.ModelForAsync(collection));
         IReadOnlyList<UpsertInput> inputs = IsMultipart(request)
             ? await ReadFormItemsAsync(request, options, imaging, ct)
             : await ReadJsonItemsAsync(request, collection, options, ct);
@@ -289,14 +284,10 @@ internal static partial class CollectionEndpoints
         switch (given[0])
         {
             case "image":
-                LoadedModel imageModel = await ingest.ModelAsync(collection.Model);
-                collection.RequireSpace(imageModel.Space, $"model '{imageModel.Name}' as installed now");
-                query = (await ingest.EmbedAsync(imageModel, RequestBody.OptionalString(root, "image")!, ct)).Vector;
+                query = (await ingest.EmbedAsync(await ingest.ModelForAsync(collection), RequestBody.OptionalString(root, "image")!, ct)).Vector;
                 break;
             case "text":
-                LoadedModel textModel = await ingest.ModelAsync(collection.Model);
-                collection.RequireSpace(textModel.Space, $"model '{textModel.Name}' as installed now");
-                query = (await ingest.Engine.EmbedTextsAsync(textModel, [RequestBody.OptionalString(root, "text")!], ct)).Vectors[0];
+                query = (await ingest.Engine.EmbedTextsAsync(await ingest.ModelForAsync(collection), [RequestBody.OptionalString(root, "text")!], ct)).Vectors[0];
                 break;
             case "vector":
                 collection.RequireSpace(RequestBody.OptionalString(root, "embedding_space"), "the query vector");

@@ -76,8 +76,9 @@ internal sealed partial class JobRunner(JobStore jobs, ImageIngest ingest, Colle
                 JobItemOutcome[] outcomes;
                 try
                 {
-                    // Resolved once per chunk: the chunk's items all use it (a failure here fails each item with its status).
-                    Task<LoadedModel> model = ingest.ModelAsync(job.Model);
+                    // Resolved once per chunk (in the collection's space): the chunk's items all use it, and a failure here
+                    // fails each item with its status.
+                    Task<LoadedModel> model = collection is null ? ingest.ModelAsync(job.Model) : ingest.ModelForAsync(collection);
                     outcomes = await Task.WhenAll(chunk.Select(item => ProcessAsync(job, collection, model, item, cancel.Token)));
                 }
                 catch (OperationCanceledException) when (cancel.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
@@ -109,8 +110,7 @@ internal sealed partial class JobRunner(JobStore jobs, ImageIngest ingest, Colle
                 LoadedModel model = await loading;
                 if (collection is null)
                     return new JobItemOutcome(item.Index, (await ingest.EmbedAsync(model, item.Url, ct)).Vector);
-                // Into a collection: the ingest path (content cache, fingerprint), checked against the collection's space.
-                collection.RequireSpace(model.Space, $"model '{model.Name}' as installed now");
+                // Into a collection: the ingest path (content cache, fingerprint).
                 ImageContent content = ImageContent.Of(await ingest.ReadAsync(item.Url, ct));
                 CollectionItem stored = await ingest.ItemAsync(model, item.Id, content, item.Metadata, item.Url, ct);
                 return new JobItemOutcome(item.Index, stored.Vector) { Item = stored };
