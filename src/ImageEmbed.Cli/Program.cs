@@ -29,6 +29,9 @@ internal static class Program
             cancel.Cancel();
         };
 
+        // The service takes its arguments (settings included) as the host reads them.
+        if (args.Length > 0 && args[0] == "serve") return await ServeCommand.RunAsync(args[1..]);
+
         args = Settings.Apply(args); // --Section:Key=value settings may come anywhere
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
@@ -98,7 +101,7 @@ internal static class Program
             "Usage: imageembed COMMAND [OPTIONS]",
             "",
             "Commands:",
-            "  serve       Run the HTTP service (see 'imageembed serve --help').",
+            $"  {"serve",-11} {ServeCommand.Summary}",
         };
         lines.AddRange(Commands.Select(c => $"  {c.Name,-11} {c.Summary}"));
         lines.AddRange(

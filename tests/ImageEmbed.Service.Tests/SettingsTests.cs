@@ -84,7 +84,7 @@ public sealed class SettingsTests
         Assert.Contains(Expected, cli.Stderr, StringComparison.Ordinal);
 
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in new[] { TestPaths.ServiceDll, "--urls", "http://127.0.0.1:0" }) info.ArgumentList.Add(a);
+        foreach (string a in new[] { TestPaths.CliDll, "serve", "--urls", "http://127.0.0.1:0" }) info.ArgumentList.Add(a);
         TestProcesses.SetEnvironment(info, new Dictionary<string, string>(bad) { ["IMAGEEMBED_MODELS_DIR"] = TestPaths.ModelsDir });
         using Process service = Process.Start(info)!;
         Task<string> stdout = service.StandardOutput.ReadToEndAsync();

@@ -8,7 +8,7 @@ namespace ImageEmbed.Tests;
 internal static class ServiceProcess
 {
     /// <summary>
-    /// Starts <c>imageembed-service</c> on <paramref name="port"/> with exactly the given <c>IMAGEEMBED_*</c>
+    /// Starts <c>imageembed serve</c> on <paramref name="port"/> with exactly the given <c>IMAGEEMBED_*</c>
     /// settings (models from ../shared/models unless given) and returns once <c>/readyz</c> answers 200.
     /// </summary>
     public static async Task<Process> StartAsync(int port, IReadOnlyDictionary<string, string> settings)
@@ -55,7 +55,7 @@ internal static class ServiceProcess
     private static async Task<Process> StartAsync(string urls, IReadOnlyDictionary<string, string> settings, HttpClient http, NetworkSandbox? sandbox)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in new[] { TestPaths.ServiceDll, "--urls", urls }) info.ArgumentList.Add(a);
+        foreach (string a in new[] { TestPaths.CliDll, "serve", "--urls", urls }) info.ArgumentList.Add(a);
         var environment = new Dictionary<string, string> { ["IMAGEEMBED_MODELS_DIR"] = TestPaths.ModelsDir };
         foreach ((string key, string value) in settings) environment[key] = value;
         TestProcesses.SetEnvironment(info, environment);

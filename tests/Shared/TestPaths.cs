@@ -11,15 +11,13 @@ internal static class TestPaths
     public static string FormatImages => Path.Combine(Shared, "images", "formats");
     public static string ReferenceFile(string name) => Path.Combine(Shared, "reference", name);
 
-    /// <summary>The CLI as its own build left it (Debug or Release, as these tests were built).</summary>
-    public static string CliDll => BuiltDll("ImageEmbed.Cli", "imageembed.dll");
-
-    /// <summary>The service as its own build left it, to run as a separate process.</summary>
-    public static string ServiceDll => BuiltDll("ImageEmbed.Service", "imageembed-service.dll");
-
-    private static string BuiltDll(string project, string dll) => Path.Combine(RepoRoot, "src", project, "bin",
+    /// <summary>
+    /// The <c>imageembed</c> executable as its own build left it (Debug or Release, as these tests were built): the
+    /// CLI, and the service as <c>imageembed serve</c>.
+    /// </summary>
+    public static string CliDll => Path.Combine(RepoRoot, "src", "ImageEmbed.Cli", "bin",
         AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug",
-        "net10.0", dll);
+        "net10.0", "imageembed.dll");
 
     public static string Dev(string file) => Path.Combine(DevImages, file);
     public static string Format(string file) => Path.Combine(FormatImages, file);
