@@ -5,6 +5,7 @@ using ImageEmbed.Cli.Infrastructure;
 using ImageEmbed.Imaging.Decode;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
+using ImageEmbed.Models.Execution;
 using ImageEmbed.Models.Onnx;
 using ImageEmbed.Imaging.Vips;
 using ImageEmbed.Storage;
@@ -75,7 +76,7 @@ internal static class Program
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
         }
-        catch (Exception e) when (e is UnknownModelException or ModelLoadException or DllNotFoundException or ArgumentException or ImageDecodeException)
+        catch (Exception e) when (e is UnknownModelException or ModelLoadException or DllNotFoundException or ArgumentException or ImageDecodeException or ExecutionProviderException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;

@@ -4,6 +4,7 @@ using ImageEmbed.Imaging.Decode;
 using ImageEmbed.Imaging.Preprocess;
 using ImageEmbed.Models.Batching;
 using ImageEmbed.Models.Catalog;
+using ImageEmbed.Models.Execution;
 using ImageEmbed.Models.Sessions;
 using ImageEmbed.Models.Onnx;
 
@@ -22,14 +23,22 @@ public sealed class EmbeddingEngine : IAsyncDisposable
 
     /// <param name="models">Validated settings (the configuration checks them once, on start).</param>
     /// <param name="imaging">Validated settings.</param>
+    /// <exception cref="ExecutionProviderException">The execution provider the settings name cannot run here.</exception>
     public EmbeddingEngine(ModelsOptions models, ImagingOptions imaging)
     {
         _options = models;
+        Provider = ExecutionProviders.Resolve(models.ExecutionProvider, models.CudaDevice);
+        Plan = ExecutionPlan.For(Provider.Provider, models, imaging);
         Registry = new ModelRegistry(models);
         Preprocessor = new ImagePreprocessor(new ImageDecoder(imaging));
-        int slots = imaging.DecodeConcurrency > 0 ? imaging.DecodeConcurrency : Environment.ProcessorCount;
-        _decodeSlots = new SemaphoreSlim(slots, slots);
+        _decodeSlots = new SemaphoreSlim(Plan.DecodeConcurrency, Plan.DecodeConcurrency);
     }
+
+    /// <summary>The execution provider chosen at start, and why.</summary>
+    public ProviderChoice Provider { get; }
+
+    /// <summary>Batch sizes, threads and decoders for that provider.</summary>
+    public ExecutionPlan Plan { get; }
 
     public ModelRegistry Registry { get; }
     public ImagePreprocessor Preprocessor { get; }
@@ -122,7 +131,7 @@ public sealed class EmbeddingEngine : IAsyncDisposable
     private LoadedModel Open(string name)
     {
         InstalledModel installed = Registry.Find(name);
-        OrtSessionSettings settings = _options.SessionSettings();
+        OrtSessionSettings settings = Plan.SessionSettings();
         var encoder = new ImageEncoder(installed, settings, _options.VerifyChecksums);
         TextEncoder? text = null;
         try
@@ -134,8 +143,8 @@ public sealed class EmbeddingEngine : IAsyncDisposable
             encoder.Dispose();
             throw;
         }
-        int batchSize = _options.MaxBatchSize > 0 ? _options.MaxBatchSize : BatchSizeCalibration.Choose(encoder, ModelsOptions.AutomaticBatchSize);
-        var batcher = new MicroBatcher(encoder, batchSize, TimeSpan.FromMilliseconds(_options.MaxBatchDelayMs), _options.QueueCapacity, _options.EffectiveParallelBatches);
-        return new LoadedModel(encoder, batcher, text, EmbeddingSpace.Compute(installed));
+        int batchSize = Plan.CalibrateBatchSize ? BatchSizeCalibration.Choose(encoder, Plan.MaxBatchSize) : Plan.MaxBatchSize;
+        var batcher = new MicroBatcher(encoder, batchSize, TimeSpan.FromMilliseconds(_options.MaxBatchDelayMs), _options.QueueCapacity, Plan.ParallelBatches);
+        return new LoadedModel(encoder, batcher, text, EmbeddingSpace.Compute(installed), Plan);
     }
 }

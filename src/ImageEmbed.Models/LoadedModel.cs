@@ -1,5 +1,6 @@
 using ImageEmbed.Models.Batching;
 using ImageEmbed.Models.Catalog;
+using ImageEmbed.Models.Execution;
 using ImageEmbed.Models.Sessions;
 
 namespace ImageEmbed.Models;
@@ -7,8 +8,11 @@ namespace ImageEmbed.Models;
 /// <summary>A model ready to serve: its image encoder session and the micro-batcher in front of it.</summary>
 public sealed class LoadedModel : IAsyncDisposable
 {
-    internal LoadedModel(ImageEncoder encoder, MicroBatcher batcher, TextEncoder? text, string space)
+    private readonly ExecutionPlan _plan;
+
+    internal LoadedModel(ImageEncoder encoder, MicroBatcher batcher, TextEncoder? text, string space, ExecutionPlan plan)
     {
+        _plan = plan;
         Encoder = encoder;
         Batcher = batcher;
         Text = text;
@@ -24,8 +28,8 @@ public sealed class LoadedModel : IAsyncDisposable
     public ImageEncoder Encoder { get; }
     public MicroBatcher Batcher { get; }
 
-    /// <summary>Images a bulk caller keeps in flight for this model (<see cref="ModelsOptions.BulkConcurrency"/>).</summary>
-    public int BulkConcurrency => ModelsOptions.BulkConcurrencyFor(Batcher.MaxBatchSize, Batcher.Runners);
+    /// <summary>Images a bulk caller keeps in flight for this model (<see cref="ExecutionPlan.BulkConcurrency"/>).</summary>
+    public int BulkConcurrency => _plan.BulkConcurrencyFor(Batcher.MaxBatchSize, Batcher.Runners);
 
     /// <summary>The text tower, for CLIP-family models; null for image-only models.</summary>
     public TextEncoder? Text { get; }

@@ -20,7 +20,20 @@ public sealed class ModelsOptions
     /// </summary>
     public string Aliases { get; set; } = "image-embedding-3-small=default";
 
-    /// <summary>Threads ONNX Runtime may use inside one batch. 0 = the cores divided among the parallel batches.</summary>
+    /// <summary>
+    /// Where models run (<c>IMAGEEMBED_EXECUTION_PROVIDER</c>): <c>auto</c> (the default: CUDA when this build has it
+    /// and the host has a usable GPU, else the CPU, logged at start), <c>cpu</c>, <c>cuda</c> or <c>coreml</c> (macOS).
+    /// A provider named here that cannot run fails the start (<see cref="Execution.ExecutionProviders"/>).
+    /// </summary>
+    public string ExecutionProvider { get; set; } = "auto";
+
+    /// <summary>The GPU CUDA runs on, by index (<c>IMAGEEMBED_CUDA_DEVICE</c>). Defaults to 0.</summary>
+    public int CudaDevice { get; set; }
+
+    /// <summary>
+    /// Threads ONNX Runtime may use inside one batch. 0 = automatic: on the CPU, the cores divided among the
+    /// parallel batches; on a GPU, one (<see cref="Execution.ExecutionPlan"/>).
+    /// </summary>
     public int IntraOpThreads { get; set; }
 
     /// <summary>
@@ -33,12 +46,6 @@ public sealed class ModelsOptions
     /// </summary>
     public int ParallelBatches { get; set; }
 
-    /// <summary>Batches run at once: <see cref="ParallelBatches"/>, or the automatic choice.</summary>
-    public int EffectiveParallelBatches => ParallelBatches > 0 ? ParallelBatches : Math.Min(2, Environment.ProcessorCount);
-
-    /// <summary>Intra-op threads per batch: <see cref="IntraOpThreads"/>, or the cores shared among the parallel batches.</summary>
-    public int EffectiveIntraOpThreads => IntraOpThreads > 0 ? IntraOpThreads : Math.Max(1, Environment.ProcessorCount / EffectiveParallelBatches);
-
     /// <summary>
     /// Let ONNX Runtime's threads spin between operators instead of sleeping (<c>IMAGEEMBED_INTRA_OP_SPINNING</c>).
     /// Defaults to false: on a machine where decoding, HTTP and inference share the cores, spinning threads take
@@ -46,21 +53,13 @@ public sealed class ModelsOptions
     /// </summary>
     public bool IntraOpSpinning { get; set; }
 
-    /// <summary>The ONNX Runtime session settings these options stand for.</summary>
-    public ImageEmbed.Models.Onnx.OrtSessionSettings SessionSettings() => new() { IntraOpThreads = EffectiveIntraOpThreads, AllowSpinning = IntraOpSpinning };
-
     /// <summary>
     /// Most images run through the model at once. 0 (the default) = automatic: each model is timed when it
-    /// loads, and batches of up to <see cref="AutomaticBatchSize"/> are used only where they run markedly
+    /// loads, and batches of up to <see cref="Execution.ExecutionPlan.CpuAutomaticBatchSize"/> (a GPU:
+    /// <see cref="Execution.ExecutionPlan.GpuAutomaticBatchSize"/>) are used only where they run markedly
     /// faster per image than single runs (<see cref="Batching.BatchSizeCalibration"/>, docs/BENCHMARKS.md).
     /// </summary>
     public int MaxBatchSize { get; set; }
-
-    /// <summary>The batch size the automatic setting tries.</summary>
-    public const int AutomaticBatchSize = 8;
-
-    /// <summary>The largest batch any model may run: <see cref="MaxBatchSize"/>, or <see cref="AutomaticBatchSize"/> when automatic.</summary>
-    public int EffectiveMaxBatchSize => MaxBatchSize > 0 ? MaxBatchSize : AutomaticBatchSize;
 
     /// <summary>
     /// Longest wait, in milliseconds, for more images to fill a batch once one is waiting. Defaults to 0:
@@ -93,17 +92,6 @@ public sealed class ModelsOptions
     /// <summary>Check each model file's sha256 against its manifest when loading it. Defaults to true.</summary>
     public bool VerifyChecksums { get; set; } = true;
 
-    /// <summary>
-    /// Images a bulk caller (the CLI's embed and bench) keeps in flight: more than cores, because decoding
-    /// is bounded inside the engine and the surplus keeps batches full while earlier images run. Before a
-    /// model is loaded (e.g. feeding a remote server) this assumes the largest batch; a loaded model knows
-    /// its own (<see cref="LoadedModel.BulkConcurrency"/>).
-    /// </summary>
-    public int BulkConcurrency => BulkConcurrencyFor(EffectiveMaxBatchSize, EffectiveParallelBatches);
-
-    // Enough to fill every running batch and the next one, plus one decode per core.
-    internal static int BulkConcurrencyFor(int batchSize, int runners) => (runners + 1) * batchSize + Environment.ProcessorCount;
-
     /// <summary>Problems with these settings, each naming the key and value; empty when valid.</summary>
     public IEnumerable<string> Validate()
     {
@@ -111,6 +99,9 @@ public sealed class ModelsOptions
         foreach (string pair in Aliases.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             if (pair.Split('=') is not [{ Length: > 0 }, { Length: > 0 }])
                 yield return $"Models:Aliases entries must be NAME=TARGET (was '{pair}').";
+        if (ExecutionProvider.Trim().ToLowerInvariant() is not ("auto" or "cpu" or "cuda" or "coreml"))
+            yield return $"Models:ExecutionProvider must be auto, cpu, cuda or coreml (was '{ExecutionProvider}').";
+        if (CudaDevice is < 0 or > 64) yield return $"Models:CudaDevice must be within 0..64 (was {CudaDevice}).";
         if (IntraOpThreads < 0) yield return $"Models:IntraOpThreads must be 0 (one per core) or more (was {IntraOpThreads}).";
         if (MaxBatchSize is < 0 or > 1024) yield return $"Models:MaxBatchSize must be 0 (automatic) or within 1..1024 (was {MaxBatchSize}).";
         if (ParallelBatches is < 0 or > 64) yield return $"Models:ParallelBatches must be within 0..64 (was {ParallelBatches}).";

@@ -3,6 +3,7 @@ using ImageEmbed.Imaging;
 using ImageEmbed.Application.Ingest;
 using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Models;
+using ImageEmbed.Models.Execution;
 using ImageEmbed.Service.Auth;
 using ImageEmbed.Service.Endpoints;
 using ImageEmbed.Service.Errors;
@@ -28,6 +29,7 @@ public static class ServiceHost
     /// <c>--urls</c>). Options are validated once, on start.
     /// </summary>
     /// <exception cref="ArgumentException">A setting is invalid; the message names its key, variable and value.</exception>
+    /// <exception cref="ExecutionProviderException">The execution provider the settings name cannot run here.</exception>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         bool noAuth = args.Contains(NoAuthFlag);
@@ -99,6 +101,10 @@ public static class ServiceHost
             // ValidateOnStart would say the same at start; said here, Build fails the way callers expect.
             throw new ArgumentException(message, e);
         }
+        // The execution provider is chosen now, so a provider that cannot run (cuda without a GPU) stops the start.
+        EmbeddingEngine engine = app.Services.GetRequiredService<EmbeddingEngine>();
+        app.Logger.LogInformation("Execution provider: {Choice}; batches of up to {Batch}, {Parallel} at once, {Threads} ONNX Runtime thread(s) each, {Decoders} decoders.",
+            engine.Provider.Reason, engine.Plan.MaxBatchSize, engine.Plan.ParallelBatches, engine.Plan.IntraOpThreads, engine.Plan.DecodeConcurrency);
         if (service.NoAuth)
             app.Logger.LogWarning("*** --no-auth: every API route is open to anyone who can reach this port. Use it only for local experiments. ***");
         _ = app.Services.GetRequiredService<ApiKeyStore>(); // print a generated key at start, not on the first request

@@ -43,7 +43,7 @@ public sealed class ImageIngest
         _fingerprinter = new ImageFingerprinter(imaging);
         _reader = reader;
         _observer = observer ?? IIngestObserver.None;
-        _fingerprintSlots = new SemaphoreSlim(imaging.DecodeConcurrency > 0 ? imaging.DecodeConcurrency : Environment.ProcessorCount);
+        _fingerprintSlots = new SemaphoreSlim(engine.Plan.DecodeConcurrency);
     }
 
     public EmbeddingEngine Engine { get; }

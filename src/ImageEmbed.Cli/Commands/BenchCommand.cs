@@ -3,8 +3,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using ImageEmbed.Cli.Infrastructure;
+using ImageEmbed.Imaging;
 using ImageEmbed.Imaging.Preprocess;
 using ImageEmbed.Models;
+using ImageEmbed.Models.Execution;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Onnx;
 using ImageEmbed.Imaging.Vips;
@@ -90,9 +92,11 @@ internal static class BenchCommand
         // The inference rows need room for the largest batch; the end-to-end row below runs a second engine
         // with the configured settings, as the service does.
         ModelsOptions served = Settings.Models();
-        models.MaxBatchSize = Math.Max(models.EffectiveMaxBatchSize, batchSizes.Max());
+        ImagingOptions imaging = Settings.Imaging();
+        ExecutionPlan servedPlan = ExecutionPlan.For(ExecutionProviders.Resolve(served.ExecutionProvider, served.CudaDevice).Provider, served, imaging);
+        models.MaxBatchSize = Math.Max(servedPlan.MaxBatchSize, batchSizes.Max());
         models.ParallelBatches = 1; // the bare and encoder rows: one run over all cores; parallel runs get rows of their own
-        await using var engine = new EmbeddingEngine(models, Settings.Imaging());
+        await using var engine = new EmbeddingEngine(models, imaging);
         LoadedModel model = await engine.LoadAsync(args.Get("model"));
         ImagePreprocessing recipe = model.Encoder.Preprocessing;
         byte[][] encoded = files.Select(File.ReadAllBytes).ToArray();
@@ -100,7 +104,7 @@ internal static class BenchCommand
         var report = new List<string>
         {
             $"Model `{model.Name}` ({model.Dimensions}-d), {files.Count} images from `{dir}`; {Environment.ProcessorCount} cores, " +
-            $"ONNX Runtime {OnnxRuntimeEnvironment.Version}, libvips {VipsRuntime.Version}, intra-op threads {models.EffectiveIntraOpThreads}, spinning {(models.IntraOpSpinning ? "on" : "off")}; the engine row: {served.EffectiveParallelBatches} batch(es) at once × {served.EffectiveIntraOpThreads} thread(s).",
+            $"ONNX Runtime {OnnxRuntimeEnvironment.Version} on {engine.Provider.Provider}, libvips {VipsRuntime.Version}, intra-op threads {engine.Plan.IntraOpThreads}, spinning {(models.IntraOpSpinning ? "on" : "off")}; the engine row: {servedPlan.ParallelBatches} batch(es) at once × {servedPlan.IntraOpThreads} thread(s).",
             "",
             "| measurement | result |",
             "|---|---|",
@@ -157,11 +161,11 @@ internal static class BenchCommand
         }
 
         // 2. Bare ONNX Runtime session vs 3. the engine's encoder, same tensors, same settings.
-        using var bare = new OrtSession(model.Encoder.Model.ImageEncoderPath, models.SessionSettings());
+        using var bare = new OrtSession(model.Encoder.Model.ImageEncoderPath, engine.Plan.SessionSettings());
         // The other way to use the cores: one single-threaded run per core, side by side on one session.
         int parallelRuns = Environment.ProcessorCount;
         using OrtSession? bareParallel = parallelRuns > 1
-            ? new OrtSession(model.Encoder.Model.ImageEncoderPath, models.SessionSettings() with { IntraOpThreads = 1 })
+            ? new OrtSession(model.Encoder.Model.ImageEncoderPath, engine.Plan.SessionSettings() with { IntraOpThreads = 1 })
             : null;
         ModelManifest manifest = model.Manifest;
         float[] output = new float[maxBatch * model.Dimensions];
@@ -194,7 +198,7 @@ internal static class BenchCommand
         bare.Dispose();
         bareParallel?.Dispose();
         await engine.DisposeAsync(); // frees the first session and its arena before the served engine loads (a second dispose is a no-op)
-        await using var servedEngine = new EmbeddingEngine(served, Settings.Imaging());
+        await using var servedEngine = new EmbeddingEngine(served, imaging);
         LoadedModel servedModel = await servedEngine.LoadAsync(model.Name);
         int servedBatch = servedModel.Batcher.MaxBatchSize;
         (BenchRow pipeline, BenchRow batches, double decodeP50) = await PipelineAsync(servedEngine, model.Name, good, servedModel.BulkConcurrency, servedModel.Batcher.Runners, seconds, ct);

@@ -5,6 +5,7 @@ using ImageEmbed.Cli.Collections;
 using ImageEmbed.Cli.Indexing;
 using ImageEmbed.Cli.Infrastructure;
 using ImageEmbed.Imaging.Decode;
+using ImageEmbed.Models.Execution;
 using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Storage;
@@ -133,7 +134,7 @@ internal static class IndexCommand
         }, CancellationToken.None);
 
         var clock = Stopwatch.StartNew();
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Settings.Models().BulkConcurrency, CancellationToken = cancellationToken };
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = ExecutionPlan.Cpu(Settings.Models()).BulkConcurrency, CancellationToken = cancellationToken };
         try
         {
             await Parallel.ForEachAsync(sources, parallel, async (source, ct) =>

@@ -5,6 +5,7 @@ using ImageEmbed.Cli.Infrastructure;
 using ImageEmbed.Imaging.Decode;
 using ImageEmbed.Imaging.Preprocess;
 using ImageEmbed.Models;
+using ImageEmbed.Models.Execution;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.ModelTools.Quantization;
 using ImageEmbed.Models.Sessions;
@@ -132,7 +133,7 @@ internal static class ModelQuantize
 
     private static float[] Embed(InstalledModel model, List<float[]> tensors, ModelsOptions options, CancellationToken ct)
     {
-        using var encoder = new ImageEncoder(model, options.SessionSettings(), options.VerifyChecksums);
+        using var encoder = new ImageEncoder(model, ExecutionPlan.Cpu(options).SessionSettings(), options.VerifyChecksums);
         int row = encoder.Preprocessing.TensorLength, d = encoder.Dimensions;
         float[] result = new float[tensors.Count * d];
         float[] batch = new float[Batch * row];
@@ -148,8 +149,8 @@ internal static class ModelQuantize
     private static Parity TextParity(InstalledModel source, InstalledModel quantized, ModelsOptions options, CancellationToken ct)
     {
         float[][] a, b;
-        using (var encoder = new TextEncoder(source, options.SessionSettings())) a = encoder.Encode(SampleTexts, out _, ct);
-        using (var encoder = new TextEncoder(quantized, options.SessionSettings())) b = encoder.Encode(SampleTexts, out _, ct);
+        using (var encoder = new TextEncoder(source, ExecutionPlan.Cpu(options).SessionSettings())) a = encoder.Encode(SampleTexts, out _, ct);
+        using (var encoder = new TextEncoder(quantized, ExecutionPlan.Cpu(options).SessionSettings())) b = encoder.Encode(SampleTexts, out _, ct);
         float[] cosines = a.Zip(b, (x, y) => Models.Embeddings.VectorMath.Cosine(x, y)).ToArray();
         return new Parity(cosines.Average(), cosines.Min());
     }
@@ -167,8 +168,8 @@ internal static class ModelQuantize
         long[] shape = recipe.Layout == TensorLayout.Nhwc ? [Batch, recipe.Height, recipe.Width, 3] : [Batch, 3, recipe.Height, recipe.Width];
         OrtInput[] inputs = [OrtInput.Float(source.Manifest.Image.Input, batch, shape)];
         string[] outputs = [source.Manifest.Image.Output];
-        using var fp32 = new OrtSession(source.ImageEncoderPath, options.SessionSettings());
-        using var int8 = new OrtSession(quantized.ImageEncoderPath, options.SessionSettings());
+        using var fp32 = new OrtSession(source.ImageEncoderPath, ExecutionPlan.Cpu(options).SessionSettings());
+        using var int8 = new OrtSession(quantized.ImageEncoderPath, ExecutionPlan.Cpu(options).SessionSettings());
         fp32.Run(inputs, outputs).Dispose(); // warm-up: the first run plans memory for the shape
         int8.Run(inputs, outputs).Dispose();
         double fp32Time = 0, int8Time = 0;

@@ -1,4 +1,5 @@
 using ImageEmbed.Application.Configuration;
+using ImageEmbed.Models.Execution;
 using ImageEmbed.Service;
 using Microsoft.AspNetCore.Builder;
 
@@ -27,7 +28,7 @@ internal static class ServeCommand
             await app.RunAsync();
             return 0;
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or ExecutionProviderException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;

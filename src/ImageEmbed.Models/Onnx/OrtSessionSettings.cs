@@ -1,3 +1,4 @@
+using ImageEmbed.Models.Execution;
 using Microsoft.ML.OnnxRuntime;
 
 namespace ImageEmbed.Models.Onnx;
@@ -27,6 +28,12 @@ public sealed record OrtSessionSettings
     /// </summary>
     public bool AllowSpinning { get; init; }
 
+    /// <summary>Where the session runs. Defaults to the CPU; ONNX Runtime runs what another provider lacks on the CPU.</summary>
+    public ExecutionProvider Provider { get; init; }
+
+    /// <summary>The GPU index, for CUDA.</summary>
+    public int Device { get; init; }
+
     /// <summary>The package's session options for these settings; the caller disposes them.</summary>
     internal SessionOptions ToSessionOptions()
     {
@@ -38,6 +45,15 @@ public sealed record OrtSessionSettings
             options.GraphOptimizationLevel = OptimizationLevel;
             options.EnableCpuMemArena = CpuMemArena;
             options.AddSessionConfigEntry("session.intra_op.allow_spinning", AllowSpinning ? "1" : "0");
+            switch (Provider)
+            {
+                case ExecutionProvider.Cuda:
+                    options.AppendExecutionProvider_CUDA(Device);
+                    break;
+                case ExecutionProvider.CoreMl:
+                    options.AppendExecutionProvider_CoreML(CoreMLFlags.COREML_FLAG_USE_NONE);
+                    break;
+            }
             return options;
         }
         catch

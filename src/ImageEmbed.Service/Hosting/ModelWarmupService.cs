@@ -1,3 +1,4 @@
+using ImageEmbed.Models.Execution;
 using ImageEmbed.ModelTools.Install;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Catalog;
@@ -26,7 +27,7 @@ internal sealed partial class ModelWarmupService(EmbeddingEngine engine, ModelsO
         {
             await ModelBootstrapper.EnsureInstalledAsync(engine.Registry, options, message => Log.Bootstrap(logger, message), stoppingToken);
             LoadedModel model = await engine.LoadAsync(null).WaitAsync(stoppingToken);
-            Log.Serving(logger, model.Name, model.Dimensions, model.Batcher.MaxBatchSize, model.Batcher.Runners, engine.Registry.ModelsDirectory);
+            Log.Serving(logger, model.Name, model.Dimensions, engine.Provider.Provider, model.Batcher.MaxBatchSize, model.Batcher.Runners, engine.Registry.ModelsDirectory);
             if (model.Manifest.Text is null) Log.NoTextModel(logger, model.Name);
             _ready = true;
         }
@@ -42,8 +43,8 @@ internal sealed partial class ModelWarmupService(EmbeddingEngine engine, ModelsO
 
     private static partial class Log
     {
-        [LoggerMessage(10, LogLevel.Information, "Serving model '{Model}' ({Dimensions}-d, batches of up to {BatchSize}, {Runners} at once) from {Directory}")]
-        public static partial void Serving(ILogger logger, string model, int dimensions, int batchSize, int runners, string directory);
+        [LoggerMessage(10, LogLevel.Information, "Serving model '{Model}' ({Dimensions}-d, on {Provider}, batches of up to {BatchSize}, {Runners} at once) from {Directory}")]
+        public static partial void Serving(ILogger logger, string model, int dimensions, ExecutionProvider provider, int batchSize, int runners, string directory);
 
         [LoggerMessage(11, LogLevel.Warning, "Model '{Model}' is image-only: text embeddings and text search need a CLIP-family model (see 'imageembed models list').")]
         public static partial void NoTextModel(ILogger logger, string model);
