@@ -103,7 +103,7 @@ public static class ServiceHost
         }
         // The execution provider is chosen now, so a provider that cannot run (cuda without a GPU) stops the start.
         EmbeddingEngine engine = app.Services.GetRequiredService<EmbeddingEngine>();
-        app.Logger.LogInformation("Execution provider: {Choice}; batches of up to {Batch}, {Parallel} at once, {Threads} ONNX Runtime thread(s) each, {Decoders} decoders.",
+        app.Logger.LogInformation("Execution provider: {Choice} Batches of up to {Batch}, {Parallel} at once, {Threads} ONNX Runtime thread(s) each, {Decoders} decoders.",
             engine.Provider.Reason, engine.Plan.MaxBatchSize, engine.Plan.ParallelBatches, engine.Plan.IntraOpThreads, engine.Plan.DecodeConcurrency);
         if (service.NoAuth)
             app.Logger.LogWarning("*** --no-auth: every API route is open to anyone who can reach this port. Use it only for local experiments. ***");

@@ -1,5 +1,6 @@
 using ImageEmbed.Imaging.Preprocess;
 using ImageEmbed.Models.Batching;
+using ImageEmbed.Models.Execution;
 using ImageEmbed.Tests;
 
 namespace ImageEmbed.Models.Tests;
@@ -15,7 +16,7 @@ public sealed class MicroBatcherTests
         // Automatic: timed at load, batches of 8 only where they pay; either way the model serves.
         await using EmbeddingEngine automatic = EngineFactory.Create(maxBatchSize: 0);
         LoadedModel model = await automatic.LoadAsync(null);
-        Assert.Contains(model.Batcher.MaxBatchSize, new[] { 1, ModelsOptions.AutomaticBatchSize });
+        Assert.Contains(model.Batcher.MaxBatchSize, new[] { 1, ExecutionPlan.CpuAutomaticBatchSize });
         Assert.Equal((model.Batcher.Runners + 1) * model.Batcher.MaxBatchSize + Environment.ProcessorCount, model.BulkConcurrency);
         Assert.Equal(1, BatchSizeCalibration.Choose(model.Encoder, 1));
     }
@@ -69,18 +70,6 @@ public sealed class MicroBatcherTests
     {
         string problem = Assert.Single(new ModelsOptions { Directory = "/models", ParallelBatches = value }.Validate());
         Assert.Equal($"Models:ParallelBatches must be within 0..64 (was {value}).", problem);
-    }
-
-    [Fact]
-    public void Options_ParallelBatches_ShareTheCoresOutAsIntraOpThreads()
-    {
-        // Automatic: two batches at once where there are two cores or more, the cores split between them.
-        int automatic = Math.Min(2, Environment.ProcessorCount);
-        Assert.Equal(automatic, new ModelsOptions().EffectiveParallelBatches);
-        Assert.Equal(Environment.ProcessorCount / automatic, new ModelsOptions().EffectiveIntraOpThreads);
-        Assert.Equal(Environment.ProcessorCount, new ModelsOptions { ParallelBatches = 1 }.EffectiveIntraOpThreads);
-        Assert.Equal(1, new ModelsOptions { ParallelBatches = Environment.ProcessorCount }.EffectiveIntraOpThreads);
-        Assert.Equal(3, new ModelsOptions { ParallelBatches = Environment.ProcessorCount, IntraOpThreads = 3 }.EffectiveIntraOpThreads);
     }
 
     [Fact]

@@ -6,7 +6,7 @@ public enum ExecutionProvider
     /// <summary>The CPU: every build, every platform.</summary>
     Cpu,
 
-    /// <summary>An NVIDIA GPU through CUDA: the GPU build (<c>-p:ImageEmbedGpu=true</c>, linux-x64) with CUDA 12 and cuDNN 9 on the host.</summary>
+    /// <summary>An NVIDIA GPU through CUDA: the GPU build (<c>-p:ImageEmbedGpu=true</c>, linux-x64) with CUDA 13 and cuDNN 9 on the host.</summary>
     Cuda,
 
     /// <summary>Apple's Core ML (Neural Engine/GPU) on macOS, which the standard package carries there.</summary>

@@ -15,7 +15,7 @@ public static class ExecutionProviders
 {
     internal const string CudaName = "CUDAExecutionProvider";
     internal const string CoreMlName = "CoreMLExecutionProvider";
-    private const string GpuBuildHint = "CUDA needs the GPU build (publish with -p:ImageEmbedGpu=true for linux-x64, docs/DEPLOY.md) on a host with an NVIDIA driver, CUDA 12 and cuDNN 9";
+    private const string GpuBuildHint = "CUDA needs the GPU build (publish with -p:ImageEmbedGpu=true for linux-x64, docs/DEPLOY.md) on a host with an NVIDIA driver, CUDA 13 and cuDNN 9";
 
     /// <summary>The providers compiled into the loaded ONNX Runtime, e.g. <c>CPUExecutionProvider</c>.</summary>
     public static IReadOnlyList<string> Available
@@ -30,34 +30,34 @@ public static class ExecutionProviders
     /// <summary>Resolves the setting on this host.</summary>
     /// <exception cref="ExecutionProviderException">The provider asked for by name cannot run here.</exception>
     public static ProviderChoice Resolve(string setting, int cudaDevice) =>
-        Resolve(setting, Available, provider => Probe(provider, cudaDevice));
+        Resolve(setting, Available, provider => Probe(provider, cudaDevice), cudaDevice);
 
     /// <summary>
     /// The choice, given the providers the runtime carries and a probe that returns null when a provider can run
     /// and otherwise what is missing. Separate from the host so the rules are tested without a GPU.
     /// </summary>
-    internal static ProviderChoice Resolve(string setting, IReadOnlyCollection<string> available, Func<ExecutionProvider, string?> probe)
+    internal static ProviderChoice Resolve(string setting, IReadOnlyCollection<string> available, Func<ExecutionProvider, string?> probe, int cudaDevice = 0)
     {
         switch (setting.Trim().ToLowerInvariant())
         {
             case "cpu":
-                return new(ExecutionProvider.Cpu, "cpu (IMAGEEMBED_EXECUTION_PROVIDER=cpu)");
+                return new(ExecutionProvider.Cpu, "CPU (IMAGEEMBED_EXECUTION_PROVIDER=cpu).");
             case "cuda":
                 if (!available.Contains(CudaName))
                     throw new ExecutionProviderException($"IMAGEEMBED_EXECUTION_PROVIDER=cuda, but this build's ONNX Runtime has no CUDA provider (it has {string.Join(", ", available)}). {GpuBuildHint}. Or set IMAGEEMBED_EXECUTION_PROVIDER=auto or cpu.");
                 if (probe(ExecutionProvider.Cuda) is { } cudaMissing)
                     throw new ExecutionProviderException($"IMAGEEMBED_EXECUTION_PROVIDER=cuda, but CUDA cannot run here: {cudaMissing} Set IMAGEEMBED_EXECUTION_PROVIDER=auto or cpu to run on the CPU.");
-                return new(ExecutionProvider.Cuda, "cuda (IMAGEEMBED_EXECUTION_PROVIDER=cuda)");
+                return new(ExecutionProvider.Cuda, $"CUDA, GPU {cudaDevice} (IMAGEEMBED_EXECUTION_PROVIDER=cuda).");
             case "coreml":
                 if (!available.Contains(CoreMlName))
                     throw new ExecutionProviderException($"IMAGEEMBED_EXECUTION_PROVIDER=coreml, but this build's ONNX Runtime has no Core ML provider (it has {string.Join(", ", available)}); Core ML is in the macOS builds (osx-arm64). Set IMAGEEMBED_EXECUTION_PROVIDER=auto or cpu.");
-                return new(ExecutionProvider.CoreMl, "coreml (IMAGEEMBED_EXECUTION_PROVIDER=coreml)");
+                return new(ExecutionProvider.CoreMl, "Core ML (IMAGEEMBED_EXECUTION_PROVIDER=coreml).");
             case "auto":
                 if (!available.Contains(CudaName))
-                    return new(ExecutionProvider.Cpu, "auto: CPU (this build's ONNX Runtime has no CUDA provider)");
+                    return new(ExecutionProvider.Cpu, "CPU (auto: this build's ONNX Runtime has no CUDA provider).");
                 return probe(ExecutionProvider.Cuda) is { } missing
-                    ? new(ExecutionProvider.Cpu, $"auto: CPU, because CUDA cannot run here: {missing}")
-                    : new(ExecutionProvider.Cuda, "auto: CUDA");
+                    ? new(ExecutionProvider.Cpu, $"CPU (auto), because CUDA cannot run here: {missing}")
+                    : new(ExecutionProvider.Cuda, $"CUDA, GPU {cudaDevice} (auto).");
             default:
                 // The options validator refuses other values first; this guards callers that skip it.
                 throw new ExecutionProviderException($"IMAGEEMBED_EXECUTION_PROVIDER must be auto, cpu, cuda or coreml (was '{setting}').");
@@ -68,28 +68,53 @@ public static class ExecutionProviders
     private static string? Probe(ExecutionProvider provider, int cudaDevice)
     {
         if (provider != ExecutionProvider.Cuda) return null;
+        // ONNX Runtime reports a provider library that will not load only as "Failed to load shared library"; the
+        // loader's own message names the missing CUDA or cuDNN library, so load it first ourselves.
+        string? library = CudaProviderLibrary();
+        if (library is null) return "this build has no CUDA provider library (libonnxruntime_providers_cuda) beside the application.";
         try
         {
-            // Loads libonnxruntime_providers_cuda, which needs the CUDA runtime, cuBLAS and cuDNN: a missing one is named here.
+            NativeLibrary.Load(library);
+        }
+        catch (DllNotFoundException e)
+        {
+            // The loader's message ends with dlerror's line (e.g. "libcublasLt.so.13: cannot open shared object file").
+            string cause = e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
+            return $"the CUDA provider needs libraries this host lacks ({cause}). Install CUDA {CudaMajor} and cuDNN 9 (docs/DEPLOY.md).";
+        }
+        try
+        {
             using var options = new SessionOptions();
             options.AppendExecutionProvider_CUDA(cudaDevice);
         }
         catch (OnnxRuntimeException e)
         {
-            return $"ONNX Runtime could not load its CUDA provider ({e.Message.Trim()}).";
+            return $"ONNX Runtime could not start its CUDA provider ({e.Message.Trim()}).";
         }
         return CudaDevices(cudaDevice);
     }
 
+    // ONNX Runtime 1.32's GPU package is built against CUDA 13 (its provider links libcublasLt.so.13).
+    internal const int CudaMajor = 13;
+
+    private static string? CudaProviderLibrary()
+    {
+        string name = OperatingSystem.IsWindows() ? "onnxruntime_providers_cuda.dll" : "libonnxruntime_providers_cuda.so";
+        string rid = $"{(OperatingSystem.IsWindows() ? "win" : "linux")}-{RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}";
+        // A published folder holds it beside the executable; a build leaves it under runtimes/RID/native.
+        return new[] { Path.Combine(AppContext.BaseDirectory, name), Path.Combine(AppContext.BaseDirectory, "runtimes", rid, "native", name) }.FirstOrDefault(File.Exists);
+    }
+
     private delegate int CudaGetDeviceCount(out int count);
 
-    // The libraries load without a GPU; ask the CUDA runtime (loaded by the provider above) whether there is one.
+    // The libraries load without a GPU; ask the CUDA runtime (loaded with the provider above) whether there is one.
     private static string? CudaDevices(int device)
     {
-        if (!NativeLibrary.TryLoad("libcudart.so.12", out IntPtr runtime) && !NativeLibrary.TryLoad("cudart64_12.dll", out runtime))
-            return "the CUDA 12 runtime (libcudart.so.12) is not on the library path.";
+        string cudart = OperatingSystem.IsWindows() ? $"cudart64_{CudaMajor}.dll" : $"libcudart.so.{CudaMajor}";
+        if (!NativeLibrary.TryLoad(cudart, out IntPtr runtime))
+            return $"the CUDA {CudaMajor} runtime ({cudart}) is not on the library path.";
         if (!NativeLibrary.TryGetExport(runtime, "cudaGetDeviceCount", out IntPtr export))
-            return "the CUDA runtime lacks cudaGetDeviceCount.";
+            return $"{cudart} lacks cudaGetDeviceCount.";
         int error = Marshal.GetDelegateForFunctionPointer<CudaGetDeviceCount>(export)(out int count);
         if (error != 0) return $"the CUDA runtime found no usable GPU (cudaGetDeviceCount error {error}: is the NVIDIA driver loaded and the GPU visible to this process?).";
         return device < count ? null : $"GPU {device} was asked for (IMAGEEMBED_CUDA_DEVICE) but the CUDA runtime sees {count}.";
