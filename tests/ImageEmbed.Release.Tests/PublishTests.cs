@@ -74,8 +74,19 @@ public sealed class PublishTests(PublishedReleases releases) : IClassFixture<Pub
             Assert.Equal("resnet18-imagenet", json.RootElement.GetProperty("model").GetString());
             Assert.Equal(1.0, Math.Sqrt(vector.Sum(v => (double)v * v)), 5);
 
-            // SIGTERM (what docker stop and systemd send): the host drains and exits 0.
-            Assert.Equal(0, Process.Start("kill", ["-TERM", server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]).WaitForExit(5000) ? 0 : 1);
+            // SIGTERM (what docker stop and systemd send) while a 64-image request runs: it is answered in full, then
+            // the process exits 0.
+            string[] inputs = TestPaths.DevFiles().Take(64).Select(TestImages.DataUri).ToArray();
+            using var batch = new HttpRequestMessage(HttpMethod.Post, "/v1/embeddings") { Content = JsonContent.Create(new { model = "default", input = inputs }) };
+            batch.Headers.Add("Authorization", "Bearer release-key");
+            Task<HttpResponseMessage> inFlight = http.SendAsync(batch);
+            await Task.Delay(500);
+            Assert.False(inFlight.IsCompleted, "the request finished before SIGTERM: make it longer");
+            using (Process kill = Process.Start("kill", ["-TERM", server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
+            using HttpResponseMessage drained = await inFlight;
+            Assert.Equal(HttpStatusCode.OK, drained.StatusCode);
+            using (JsonDocument all = JsonDocument.Parse(await drained.Content.ReadAsStringAsync()))
+                Assert.Equal(64, all.RootElement.GetProperty("data").GetArrayLength());
             Assert.True(server.WaitForExit(TimeSpan.FromSeconds(30)), "the service did not stop within 30 s of SIGTERM");
             server.WaitForExit(); // and its output read to the end
             lock (log) Assert.True(server.ExitCode == 0, $"exit {server.ExitCode} after SIGTERM:\n{log}");
@@ -85,6 +96,24 @@ public sealed class PublishTests(PublishedReleases releases) : IClassFixture<Pub
         {
             if (!server.HasExited) server.Kill(entireProcessTree: true);
             Directory.Delete(home, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void PublishedLinuxX64_NativeLibraries_NeedOnlyGlibcAndLibstdcxx()
+    {
+        // What the container's runtime-deps base (and any glibc Linux) provides; nothing from an SDK, npm or apt.
+        Assert.True(releases.ExitCode == 0, releases.Log);
+        string[] provided = ["linux-vdso.so.1", "libc.so.6", "libm.so.6", "libdl.so.2", "librt.so.1", "libpthread.so.0", "libresolv.so.2", "libstdc++.so.6", "libgcc_s.so.1", "/lib64/ld-linux-x86-64.so.2"];
+        string folder = releases.Folder("linux-x64");
+        foreach (string binary in new[] { "imageembed", "libonnxruntime.so", "libvips.so.42", "libe_sqlite3.so", "libcoreclr.so" })
+        {
+            var info = new ProcessStartInfo("ldd", [Path.Combine(folder, binary)]) { RedirectStandardOutput = true };
+            using Process ldd = Process.Start(info)!;
+            string[] needed = ldd.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l => l.Split(' ')[0]).ToArray();
+            ldd.WaitForExit();
+            Assert.NotEmpty(needed);
+            Assert.All(needed, library => Assert.True(provided.Contains(library), $"{binary} needs {library}"));
         }
     }
 
