@@ -18,14 +18,19 @@ namespace ImageEmbed.Models;
 public sealed class EmbeddingEngine : IAsyncDisposable
 {
     private readonly ModelsOptions _options;
+    private readonly CalibrationMemo? _calibration;
     private readonly SemaphoreSlim _decodeSlots;
     private readonly ConcurrentDictionary<string, Lazy<Task<LoadedModel>>> _loaded = new(StringComparer.Ordinal);
 
     /// <param name="models">Validated settings (the configuration checks them once, on start).</param>
     /// <param name="imaging">Validated settings.</param>
+    /// <param name="stateDirectory">
+    /// Where the engine may remember measurements across restarts (the data folder); null = measure every time.
+    /// </param>
     /// <exception cref="ExecutionProviderException">The execution provider the settings name cannot run here.</exception>
-    public EmbeddingEngine(ModelsOptions models, ImagingOptions imaging)
+    public EmbeddingEngine(ModelsOptions models, ImagingOptions imaging, string? stateDirectory = null)
     {
+        _calibration = stateDirectory is null ? null : new CalibrationMemo(Path.Combine(stateDirectory, CalibrationMemo.FileName));
         _options = models;
         Provider = ExecutionProviders.Resolve(models.ExecutionProvider, models.CudaDevice);
         Plan = ExecutionPlan.For(Provider.Provider, models, imaging);
@@ -143,7 +148,8 @@ public sealed class EmbeddingEngine : IAsyncDisposable
             encoder.Dispose();
             throw;
         }
-        int batchSize = Plan.CalibrateBatchSize ? BatchSizeCalibration.Choose(encoder, Plan.MaxBatchSize) : Plan.MaxBatchSize;
+        int batchSize = !Plan.CalibrateBatchSize ? Plan.MaxBatchSize
+            : _calibration?.Choose(encoder, Plan) ?? BatchSizeCalibration.Choose(encoder, Plan.MaxBatchSize);
         var batcher = new MicroBatcher(encoder, batchSize, TimeSpan.FromMilliseconds(_options.MaxBatchDelayMs), _options.QueueCapacity, Plan.ParallelBatches);
         return new LoadedModel(encoder, batcher, text, EmbeddingSpace.Compute(installed), Plan);
     }

@@ -61,7 +61,7 @@ public static class ServiceHost
         builder.Services.TryAddSingleton<IHostResolver>(SystemHostResolver.Instance);
         builder.Services.AddSingleton(sp => new UrlFetcher(sp.GetRequiredService<ImagingOptions>(), sp.GetRequiredService<IHostResolver>()));
         builder.Services.AddSingleton<ImageSourceReader>();
-        builder.Services.AddSingleton(sp => new EmbeddingEngine(sp.GetRequiredService<ModelsOptions>(), sp.GetRequiredService<ImagingOptions>()));
+        builder.Services.AddSingleton(sp => new EmbeddingEngine(sp.GetRequiredService<ModelsOptions>(), sp.GetRequiredService<ImagingOptions>(), dataDirectory));
         builder.Services.AddSingleton(_ => ContentCache.Open(dataDirectory));
         builder.Services.AddSingleton<ServiceMetrics>();
         builder.Services.AddSingleton<IIngestObserver, IngestMetrics>();

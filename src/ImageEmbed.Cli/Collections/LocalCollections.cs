@@ -33,8 +33,8 @@ internal sealed class LocalCollections : ICollectionAccess
         Where = where;
         _models = Settings.Models();
         ImagingOptions imaging = Settings.Imaging();
-        _engine = new(() => new EmbeddingEngine(_models, imaging));
         string data = Settings.DataDirectory();
+        _engine = new(() => new EmbeddingEngine(_models, imaging, data));
         _cache = new(() => ContentCache.Open(data));
         _ingest = new(() => new ImageIngest(_engine.Value, _cache.Value, imaging, observer: new ConsoleIngestObserver()));
     }

@@ -40,7 +40,7 @@ internal static class EmbedCommand
 
         ImagingOptions imaging = Settings.Imaging();
         ModelsOptions models = Settings.Models();
-        await using var engine = new EmbeddingEngine(models, imaging);
+        await using var engine = new EmbeddingEngine(models, imaging, Settings.DataDirectory());
         await ModelBootstrapper.EnsureInstalledAsync(engine.Registry, models, message => Console.Error.WriteLine(message), cancellationToken).ConfigureAwait(false);
         LoadedModel model = await engine.LoadAsync(args.Get("model")).ConfigureAwait(false);
 
