@@ -30,6 +30,6 @@ start() { # prints "seconds rss_mib"
   printf '%.2f %s\n' "$ready" "$rss"
 }
 
-echo "first start (installs resnet18-imagenet): $(start)"
+echo "first start (fresh data folder; installs resnet18-imagenet if no model is there): $(start)"
 for i in $(seq 1 "$runs"); do echo "restart $i: $(start)"; done
 t0=$(date +%s.%N); "$dir/imageembed" --version >/dev/null; echo "imageembed --version: $(echo "$(date +%s.%N) - $t0" | bc) s"
