@@ -37,7 +37,14 @@ public sealed class ServiceServer : IAsyncDisposable
     /// <summary>The service's data folder (keys, collections, jobs).</summary>
     public string DataDirectory => _dataDir;
 
-    public static async Task<ServiceServer> StartAsync(IDictionary<string, string?>? settings = null, IHostResolver? resolver = null, params string[] args)
+    public static Task<ServiceServer> StartAsync(IDictionary<string, string?>? settings = null, IHostResolver? resolver = null, params string[] args) =>
+        StartAsync(settings, resolver, waitReady: true, args);
+
+    /// <summary>Starts the service and returns while it may still be installing or loading its default model.</summary>
+    public static Task<ServiceServer> StartWithoutWaitingAsync(IDictionary<string, string?> settings) =>
+        StartAsync(settings, resolver: null, waitReady: false, []);
+
+    private static async Task<ServiceServer> StartAsync(IDictionary<string, string?>? settings, IHostResolver? resolver, bool waitReady, string[] args)
     {
         string dataDir = Directory.CreateTempSubdirectory("imageembed-service-").FullName;
         var all = new Dictionary<string, string?>
@@ -60,7 +67,7 @@ public sealed class ServiceServer : IAsyncDisposable
         await app.StartAsync().DefaultTimeout();
         string url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var server = new ServiceServer(app, dataDir, new Uri(url));
-        await server.WaitReadyAsync();
+        if (waitReady) await server.WaitReadyAsync();
         return server;
     }
 

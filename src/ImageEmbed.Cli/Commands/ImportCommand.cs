@@ -55,10 +55,10 @@ internal static class ImportCommand
             // All checked before anything is written (the store checks each batch again).
             collection.RequireSpace(item.Space, $"{path}: item '{item.Id}'");
             CollectionNames.ValidateId(item.Id);
-            float norm = System.Numerics.Tensors.TensorPrimitives.Norm(item.Vector);
-            if (norm == 0 || !float.IsFinite(norm)) throw new InvalidDataException($"{path}: item '{item.Id}' has an all-zero or non-finite vector.");
             // Exported vectors are unit length already: leave them bit for bit as they were.
-            if (Math.Abs(norm - 1) > 1e-5f) VectorMath.Normalize(item.Vector);
+            float norm = System.Numerics.Tensors.TensorPrimitives.Norm(item.Vector);
+            if (!(Math.Abs(norm - 1) <= 1e-5f) && !VectorMath.TryNormalize(item.Vector))
+                throw new InvalidDataException($"{path}: item '{item.Id}' has an all-zero or non-finite vector.");
         }
         foreach (CollectionItem[] chunk in items.Chunk(Batch))
             await local.Store.UpsertAsync(collection.Name, chunk, ct).ConfigureAwait(false);

@@ -24,6 +24,7 @@ public sealed class MicroBatcher : IAsyncDisposable
     private readonly Task _loop;
     private readonly long[] _batchStartedAt; // per runner: Stopwatch timestamp while a batch runs, 0 while idle
     private long _batchesRun;
+    private double _secondsPerImage; // recent inference time per image (moving average), for the overload's retry estimate
 
     public MicroBatcher(ImageEncoder encoder, int maxBatchSize, TimeSpan maxBatchDelay, int queueCapacity, int runners = 1)
     {
@@ -90,7 +91,9 @@ public sealed class MicroBatcher : IAsyncDisposable
         {
             request.Release();
             if (_queue.Reader.Completion.IsCompleted) throw new ObjectDisposedException(nameof(MicroBatcher), "The model is shutting down.");
-            throw new OverloadedException($"Model '{_encoder.Model.Name}' has {_capacity} images waiting (Models:QueueCapacity = {_capacity}); retry shortly.");
+            // The queue drains at about one image per recent per-image time on each runner.
+            var drain = TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(_capacity * Volatile.Read(ref _secondsPerImage) / _batchStartedAt.Length)));
+            throw new OverloadedException($"Model '{_encoder.Model.Name}' has {_capacity} images waiting (Models:QueueCapacity = {_capacity}); retry in about {drain.TotalSeconds:0} s.", drain);
         }
         return request.Completion.Task;
     }
@@ -157,6 +160,8 @@ public sealed class MicroBatcher : IAsyncDisposable
             }
             _encoder.Encode(input, batch.Count, output);
             TimeSpan inference = Stopwatch.GetElapsedTime(start);
+            double perImage = inference.TotalSeconds / batch.Count, before = Volatile.Read(ref _secondsPerImage);
+            Volatile.Write(ref _secondsPerImage, before == 0 ? perImage : 0.8 * before + 0.2 * perImage); // a lost race only skips one sample
             for (int i = 0; i < batch.Count; i++)
             {
                 float[] vector = output.AsSpan(i * dims, dims).ToArray();

@@ -82,8 +82,13 @@ internal static partial class CollectionEndpoints
             : await ReadJsonItemsAsync(request, collection, options, ct);
 
         // Every item is prepared independently (images embedded concurrently, sharing batches): one bad
-        // item gets its own error and the rest are stored.
-        Task<CollectionItem>[] prepared = inputs.Select(i => i.PrepareAsync(collection, ingest, model, ct)).ToArray();
+        // item gets its own error and the rest are stored. An id given twice is ambiguous (which one wins?):
+        // each of its items is refused, before any work is done for them.
+        Dictionary<string, int> repeated = inputs.Where(i => i.Id is not null).CountBy(i => i.Id!, StringComparer.Ordinal)
+            .Where(c => c.Value > 1).ToDictionary(StringComparer.Ordinal);
+        Task<CollectionItem>[] prepared = inputs.Select(i => i.Id is { } id && repeated.TryGetValue(id, out int times)
+            ? Task.FromException<CollectionItem>(ApiException.BadRequest($"Item id '{id}' appears {times} times in this request; give each id once.", "id"))
+            : i.PrepareAsync(collection, ingest, model, ct)).ToArray();
         try { await Task.WhenAll(prepared); } catch { /* per-item errors are read below */ }
 
         var results = new ItemResult[inputs.Count];
@@ -129,7 +134,10 @@ internal static partial class CollectionEndpoints
                 metadata = m.ValueKind == JsonValueKind.Object ? m.Clone() : throw ApiException.BadRequest($"Item '{id}': 'metadata' must be a JSON object.", "metadata");
 
             if (Element.TryGetProperty("vector", out JsonElement v) && v.ValueKind != JsonValueKind.Null)
+            {
+                if (image is not null) throw ApiException.BadRequest($"Item '{id}' has both an 'image' and a 'vector'; give one.", "items");
                 return new CollectionItem(id, ReadVector(v, collection.Dimensions, $"item '{id}'"), metadata, source) { Space = Space };
+            }
             if (image is null)
                 throw ApiException.BadRequest($"Item '{id}' needs an 'image' (URL or data URI) or a 'vector'.", "items");
             LoadedModel loaded = await model.Value;
@@ -409,8 +417,8 @@ internal static partial class CollectionEndpoints
         int i = 0;
         foreach (JsonElement x in value.EnumerateArray())
             vector[i++] = x.ValueKind == JsonValueKind.Number && x.TryGetSingle(out float f) && float.IsFinite(f) ? f : throw ApiException.BadRequest($"The vector of {what} must hold finite numbers only.", "vector");
-        if (System.Numerics.Tensors.TensorPrimitives.Norm(vector) == 0) throw ApiException.BadRequest($"The vector of {what} is all zeros.", "vector");
-        VectorMath.Normalize(vector);
+        // Finite numbers of any size have a direction; only all zeros has none.
+        if (!VectorMath.TryNormalize(vector)) throw ApiException.BadRequest($"The vector of {what} is all zeros: it has no direction to normalize.", "vector");
         return vector;
     }
 

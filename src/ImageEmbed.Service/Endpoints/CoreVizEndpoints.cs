@@ -29,6 +29,7 @@ internal static class CoreVizEndpoints
     private static async Task<Ok<CoreVizResponse>> EmbedAsync(HttpRequest request, ImageIngest ingest, ImagingOptions imaging, CancellationToken ct)
     {
         ImageEmbedding embedding;
+        int? dimensions = null;
         EmbeddingEncoding encoding = EmbeddingJson.Parse(request.Query["encoding_format"].ToString() is { Length: > 0 } q ? q : null);
         MediaTypeHeaderValue.TryParse(request.ContentType, out MediaTypeHeaderValue? contentType);
         string mediaType = contentType?.MediaType.Value?.ToLowerInvariant() ?? "";
@@ -40,6 +41,7 @@ internal static class CoreVizEndpoints
             if (RequestBody.OptionalString(doc.RootElement, "encoding_format") is { } format) encoding = EmbeddingJson.Parse(format);
             // The model first, so that a bad model name costs no download.
             LoadedModel model = await ingest.ModelAsync(RequestBody.OptionalString(doc.RootElement, "model"));
+            dimensions = RequestBody.Dimensions(doc.RootElement, model.Manifest); // as /v1/embeddings takes it
             embedding = await ingest.EmbedAsync(model, image, ct);
         }
         else if (mediaType == "multipart/form-data")
@@ -64,6 +66,7 @@ internal static class CoreVizEndpoints
         }
         request.HttpContext.Response.Headers[EmbeddingJson.SpaceHeader] = embedding.Space;
         request.HttpContext.Response.Headers["Server-Timing"] = ServerTiming(embedding.Timings);
-        return TypedResults.Ok(new CoreVizResponse(new EncodedEmbedding(embedding.Vector, encoding), embedding.Dimensions, embedding.Model, embedding.Space));
+        float[] vector = dimensions is int d ? VectorMath.Truncate(embedding.Vector, d) : embedding.Vector;
+        return TypedResults.Ok(new CoreVizResponse(new EncodedEmbedding(vector, encoding), vector.Length, embedding.Model, embedding.Space));
     }
 }

@@ -40,7 +40,7 @@ internal static class OpenAiEndpoints
         EmbeddingEncoding encoding = EmbeddingJson.Parse(RequestBody.OptionalString(root, "encoding_format") ?? RequestBody.OptionalString(root, "embedding_type"));
 
         LoadedModel model = await ingest.ModelAsync(RequestBody.OptionalString(root, "model"));
-        int? dimensions = ReadDimensions(root, model.Manifest);
+        int? dimensions = RequestBody.Dimensions(root, model.Manifest);
         List<EmbeddingInput> items = EmbeddingInput.Parse(input, modality, options.MaxInputsPerRequest);
         string[] texts = items.OfType<EmbeddingInput.Text>().Select(t => t.Value).ToArray();
         if (texts.Length > 0) model.RequireText("embed text (to send an image URL as a plain string, add \"modality\": \"image\")");
@@ -82,19 +82,6 @@ internal static class OpenAiEndpoints
         }
         context.Response.Headers[EmbeddingJson.SpaceHeader] = model.Space;
         return TypedResults.Ok(new OpenAiResponse("list", data, model.Name, model.Space, new OpenAiUsage(tokens, tokens)));
-    }
-
-    private static int? ReadDimensions(JsonElement root, ModelManifest manifest)
-    {
-        if (!root.TryGetProperty("dimensions", out JsonElement value) || value.ValueKind == JsonValueKind.Null) return null;
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out int dimensions))
-            throw ApiException.BadRequest("'dimensions' must be an integer.", "dimensions");
-        if (dimensions == manifest.Dimensions) return null;
-        if (!manifest.Matryoshka)
-            throw ApiException.BadRequest($"Model '{manifest.Name}' does not support 'dimensions' other than its own {manifest.Dimensions}: it was not trained for truncated embeddings.", "dimensions");
-        if (dimensions < 1 || dimensions > manifest.Dimensions)
-            throw ApiException.BadRequest($"'dimensions' must be within 1..{manifest.Dimensions} for model '{manifest.Name}' (was {dimensions}).", "dimensions");
-        return dimensions;
     }
 
     private static ModelList ListModels(EmbeddingEngine engine)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ImageEmbed.Models.Catalog;
 using ImageEmbed.Service.Errors;
 
 namespace ImageEmbed.Service.Endpoints;
@@ -25,6 +26,23 @@ internal static class RequestBody
             throw ApiException.BadRequest("The JSON body must be an object.");
         }
         return doc;
+    }
+
+    /// <summary>
+    /// The optional <c>dimensions</c> field: null for none or the model's own; a smaller size only for a model
+    /// trained for truncated (Matryoshka) embeddings. 400 otherwise, naming the field.
+    /// </summary>
+    public static int? Dimensions(JsonElement root, ModelManifest manifest)
+    {
+        if (!root.TryGetProperty("dimensions", out JsonElement value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out int dimensions))
+            throw ApiException.BadRequest("'dimensions' must be an integer.", "dimensions");
+        if (dimensions == manifest.Dimensions) return null;
+        if (!manifest.Matryoshka)
+            throw ApiException.BadRequest($"Model '{manifest.Name}' does not support 'dimensions' other than its own {manifest.Dimensions}: it was not trained for truncated embeddings.", "dimensions");
+        if (dimensions < 1 || dimensions > manifest.Dimensions)
+            throw ApiException.BadRequest($"'dimensions' must be within 1..{manifest.Dimensions} for model '{manifest.Name}' (was {dimensions}).", "dimensions");
+        return dimensions;
     }
 
     /// <summary>An optional string field; 400 when present with another type.</summary>

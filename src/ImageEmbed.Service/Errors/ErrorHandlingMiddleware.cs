@@ -24,7 +24,9 @@ internal sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILog
             failure = e;
         }
 
-        ApiError? error = ErrorMapping.Map(failure);
+        ApiError? error = failure is Models.Catalog.UnknownModelException unknown && context.RequestServices.GetService<Hosting.ModelWarmupService>()?.IsStillInstalling(unknown) == true
+            ? ErrorMapping.Loading
+            : ErrorMapping.Map(failure);
         if (error is null)
         {
             Log.Unhandled(logger, failure, context.Request.Method, context.Request.Path);

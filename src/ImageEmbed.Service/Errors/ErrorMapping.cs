@@ -7,7 +7,8 @@ using ImageEmbed.Storage;
 namespace ImageEmbed.Service.Errors;
 
 /// <summary>A client-facing error: status code, message, and the OpenAI envelope's type/code/param.</summary>
-internal readonly record struct ApiError(int Status, string Message, string Type, string? Code, string? Param = null);
+/// <remarks><see cref="RetryAfter"/> is sent (rounded up to whole seconds, at least 1) with a 429 or 503.</remarks>
+internal readonly record struct ApiError(int Status, string Message, string Type, string? Code, string? Param = null, TimeSpan? RetryAfter = null);
 
 /// <summary>
 /// The one place where exceptions become HTTP errors. Everything a client can cause maps to a 4xx;
@@ -15,6 +16,9 @@ internal readonly record struct ApiError(int Status, string Message, string Type
 /// </summary>
 internal static class ErrorMapping
 {
+    /// <summary>While the default model is still being installed or loaded, asking for it is "not yet", not "no such model".</summary>
+    public static readonly ApiError Loading = new(503, "The service is still installing or loading its default model (see /readyz); retry shortly.", "server_error", "loading", "model", TimeSpan.FromSeconds(5));
+
     public static ApiError? Map(Exception exception) => exception switch
     {
         ApiException e => new(e.Status, e.Message, TypeFor(e.Status), CodeFor(e.Status), e.Param),
@@ -33,8 +37,12 @@ internal static class ErrorMapping
         BadHttpRequestException e => new(e.StatusCode, e.Message, TypeFor(e.StatusCode), CodeFor(e.StatusCode)),
         ImageFetchException e => new(502, e.Message, "upstream_error", "image_fetch_failed", "image"),
         ImageFetchTimeoutException e => new(504, e.Message, "upstream_error", "image_fetch_timeout", "image"),
-        OverloadedException e => new(503, e.Message, "server_error", "overloaded"),
+        OverloadedException e => new(503, e.Message, "server_error", "overloaded", RetryAfter: e.RetryAfter),
         ModelLoadException e => new(503, e.Message, "server_error", "model_unavailable", "model"),
+        // System.Text.Json parses lazily: invalid UTF-8 inside a string, or a lone surrogate escape like "\ud800",
+        // surfaces only when a handler reads that string (Source "System.Text.Json.Rethrowable"). Either way the client
+        // sent text that is not JSON.
+        InvalidOperationException e when e.Source?.StartsWith("System.Text.Json", StringComparison.Ordinal) == true => new(400, $"Malformed JSON body: {e.Message}", "invalid_request_error", "invalid_json"),
         _ => null,
     };
 

@@ -21,7 +21,8 @@ internal static class ErrorWriter
         if (response.HasStarted) return;
         response.Clear();
         response.StatusCode = error.Status;
-        if (error.Status is 503 or 429) response.Headers.RetryAfter = "1";
+        if (error.Status is 503 or 429)
+            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(error.RetryAfter?.TotalSeconds ?? 1)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         response.ContentType = "application/json; charset=utf-8";
         await using var json = new Utf8JsonWriter(response.Body, JsonOptions);
         json.WriteStartObject();

@@ -18,6 +18,13 @@ internal sealed partial class ModelWarmupService(EmbeddingEngine engine, ModelsO
 
     public bool IsReady => _ready;
 
+    /// <summary>
+    /// Whether <paramref name="unknown"/> only means "not yet": the default model is still being installed or
+    /// loaded (neither ready nor failed) and the request asked for it. Any other unknown name is unknown.
+    /// </summary>
+    public bool IsStillInstalling(UnknownModelException unknown) =>
+        !_ready && _failure is null && unknown.Model == engine.Registry.ResolveName(null);
+
     /// <summary>Why the default model could not be loaded, when it could not.</summary>
     public string? Failure => _failure;
 

@@ -26,8 +26,14 @@ internal static class RateLimiting
                         QueueLimit = 0,
                         AutoReplenishment = true,
                     }));
-            limiter.OnRejected = (rejected, _) => new ValueTask(ErrorWriter.WriteAsync(rejected.HttpContext,
-                new ApiError(429, $"Rate limit exceeded: {perMinute} requests per minute per API key (IMAGEEMBED_RATE_LIMIT_PER_MINUTE). Retry shortly.", "rate_limit_error", "rate_limit_exceeded")));
+            limiter.OnRejected = (rejected, _) =>
+            {
+                // The bucket knows when its next token comes: say that, not a guess.
+                TimeSpan wait = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan next) ? next : TimeSpan.FromMinutes(1) / perMinute;
+                int seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+                return new ValueTask(ErrorWriter.WriteAsync(rejected.HttpContext, new ApiError(429,
+                    $"Rate limit exceeded: {perMinute} requests per minute per API key (IMAGEEMBED_RATE_LIMIT_PER_MINUTE). Retry in {seconds} s.", "rate_limit_error", "rate_limit_exceeded", RetryAfter: wait)));
+            };
         });
         return services;
     }
