@@ -9,6 +9,26 @@ public sealed class ImagingOptions
     /// </summary>
     public long MaxPixels { get; set; } = 100_000_000;
 
+    /// <summary>
+    /// Longest side accepted, in pixels, checked from the header (<c>IMAGEEMBED_MAX_SIDE</c>). Defaults to 32,768.
+    /// Decoding cost grows with the number of rows, not only with pixels: a 1 × 50,000,000 PNG is under the pixel
+    /// limit and took ~55 s to decode.
+    /// </summary>
+    public int MaxSide { get; set; } = 32_768;
+
+    /// <summary>
+    /// Most elongated image accepted, longer side : shorter side (<c>IMAGEEMBED_MAX_ASPECT_RATIO</c>). Defaults to
+    /// 100 (panoramas are ~10:1, long screenshots ~40:1); a model sees a centre crop anyway.
+    /// </summary>
+    public int MaxAspectRatio { get; set; } = 100;
+
+    /// <summary>
+    /// Longest time one image's decode may take, in milliseconds (<c>IMAGEEMBED_DECODE_TIMEOUT_MS</c>): past it
+    /// libvips is stopped, the decode slot is freed and the request gets a 422. Defaults to 10,000; a 12-megapixel
+    /// photo takes ~12 ms.
+    /// </summary>
+    public int DecodeTimeoutMs { get; set; } = 10_000;
+
     /// <summary>Largest encoded image accepted, in bytes (upload, download or file). Defaults to 50 MiB. Must be positive.</summary>
     public long MaxBytes { get; set; } = 50L * 1024 * 1024;
 
@@ -58,6 +78,9 @@ public sealed class ImagingOptions
     public IEnumerable<string> Validate()
     {
         if (MaxPixels <= 0) yield return $"Imaging:MaxPixels must be positive (was {MaxPixels}).";
+        if (MaxSide <= 0) yield return $"Imaging:MaxSide must be positive (was {MaxSide}).";
+        if (MaxAspectRatio < 1) yield return $"Imaging:MaxAspectRatio must be at least 1 (was {MaxAspectRatio}).";
+        if (DecodeTimeoutMs <= 0) yield return $"Imaging:DecodeTimeoutMs must be positive (was {DecodeTimeoutMs}).";
         if (MaxBytes <= 0) yield return $"Imaging:MaxBytes must be positive (was {MaxBytes}).";
         if (FailOn is not ("none" or "truncated" or "error" or "warning"))
             yield return $"Imaging:FailOn must be none, truncated, error or warning (was '{FailOn}').";

@@ -104,7 +104,14 @@ public sealed class ImageDecoder
         VipsImage image = UntrustedImage.Track(chain, Fit(upright, recipe));
         if (image.Width != recipe.Width || image.Height != recipe.Height || image.Bands != 3)
             throw new ImageDecodeException($"Internal resize produced {image.Width}x{image.Height}x{image.Bands}, expected {recipe.Width}x{recipe.Height}x3.");
-        image.WriteToMemory(rgb);
+        try
+        {
+            image.WriteToMemory(rgb, TimeSpan.FromMilliseconds(_untrusted.Options.DecodeTimeoutMs));
+        }
+        catch (TimeoutException)
+        {
+            throw new ImageTooCostlyException($"Decoding the {info.SourceWidth}x{info.SourceHeight} image took longer than {_untrusted.Options.DecodeTimeoutMs:N0} ms (Imaging:DecodeTimeoutMs, IMAGEEMBED_DECODE_TIMEOUT_MS); it was stopped.");
+        }
         return info;
     }
 

@@ -11,3 +11,6 @@ public sealed class UnsupportedImageFormatException(string message) : ImageDecod
 
 /// <summary>The image's header declares more pixels than <see cref="ImagingOptions.MaxPixels"/> allows.</summary>
 public sealed class ImageTooLargeException(string message) : ImageDecodeException(message);
+
+/// <summary>The image's decode ran past <see cref="ImagingOptions.DecodeTimeoutMs"/> and was stopped; its slot is free again.</summary>
+public sealed class ImageTooCostlyException(string message) : ImageDecodeException(message);

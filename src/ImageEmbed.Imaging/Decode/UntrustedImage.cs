@@ -97,6 +97,12 @@ internal sealed class UntrustedImage
         long pixels = (long)image.Width * image.Height;
         if (pixels > Options.MaxPixels)
             throw new ImageTooLargeException($"The image is {image.Width}x{image.Height} ({pixels:N0} pixels); the limit is {Options.MaxPixels:N0} pixels.");
+        // What a header can make the decoder do grows with rows as much as with pixels: bound both sides and their ratio.
+        int longer = Math.Max(image.Width, image.Height), shorter = Math.Min(image.Width, image.Height);
+        if (longer > Options.MaxSide)
+            throw new ImageTooLargeException($"The image is {image.Width}x{image.Height}; the longest side accepted is {Options.MaxSide:N0} pixels (Imaging:MaxSide, IMAGEEMBED_MAX_SIDE).");
+        if (longer > (long)shorter * Options.MaxAspectRatio)
+            throw new ImageTooLargeException($"The image is {image.Width}x{image.Height}, more elongated than the {Options.MaxAspectRatio}:1 accepted (Imaging:MaxAspectRatio, IMAGEEMBED_MAX_ASPECT_RATIO).");
         info = new DecodedImage(format, image.Width, image.Height, image.HasAlpha, image.HasField("icc-profile-data"));
         return image;
     }

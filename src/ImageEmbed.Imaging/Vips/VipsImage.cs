@@ -108,13 +108,28 @@ public sealed class VipsImage : IDisposable
     /// Computes every pixel into <paramref name="destination"/> (band-interleaved, row-major).
     /// This is where lazily detected corruption (a truncated file) surfaces as a <see cref="VipsException"/>.
     /// </summary>
+    /// <param name="destination">Where the pixels go.</param>
+    /// <param name="deadline">Longest time the computation may take; past it libvips is stopped (its eval callback sets
+    /// the image's kill flag) and <see cref="TimeoutException"/> is thrown. Null = no limit.</param>
     /// <returns>The number of bytes written.</returns>
-    public unsafe int WriteToMemory(Span<byte> destination)
+    /// <exception cref="TimeoutException">The deadline passed.</exception>
+    public unsafe int WriteToMemory(Span<byte> destination, TimeSpan? deadline = null)
     {
         // libvips allocates the pixels (g_malloc); they are copied out and freed here, so no managed
         // array of the image's size is made per decode.
         const string context = "Could not decode image pixels";
-        (nint pixels, ulong size) = Native(() => (_image.WriteToMemory(out ulong n), n), context);
+        using var timeout = deadline is { } limit ? new CancellationTokenSource(limit) : null;
+        if (timeout is not null) _image.SetProgress(s_noProgress, timeout.Token);
+        nint pixels;
+        ulong size;
+        try
+        {
+            (pixels, size) = Native(() => (_image.WriteToMemory(out ulong n), n), context);
+        }
+        catch (VipsException) when (timeout?.IsCancellationRequested == true)
+        {
+            throw new TimeoutException($"libvips was stopped after {deadline!.Value.TotalMilliseconds:0} ms.");
+        }
         if (pixels == 0) throw VipsException.FromErrorBuffer(context);
         try
         {
@@ -133,6 +148,8 @@ public sealed class VipsImage : IDisposable
     public byte[] WriteToBuffer(string suffix) => Native(() => _image.WriteToBuffer(suffix), $"Could not encode image as {suffix}");
 
     public void Dispose() => _image.Dispose();
+
+    private static readonly IProgress<int> s_noProgress = new Progress<int>();
 
     private static VipsImage Wrap(Func<Image> operation, string context) => new(Native(operation, context));
 
