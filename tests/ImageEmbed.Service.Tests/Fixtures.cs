@@ -12,7 +12,7 @@ public sealed class OpenServiceFixture : IAsyncLifetime
         Service = await ServiceServer.StartAsync(new Dictionary<string, string?>
         {
             ["Imaging:AllowPrivateUrls"] = "true",
-            ["Imaging:FetchTimeoutMs"] = "1500",
+            ["Imaging:FetchTimeoutMs"] = "10000", // generous: the loopback server shares 2 busy cores with every test project
             ["Imaging:MaxBytes"] = "8000000",
         });
     }

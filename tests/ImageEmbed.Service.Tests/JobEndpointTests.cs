@@ -29,7 +29,7 @@ public sealed class JobEndpointTests(OpenServiceFixture fixture) : IClassFixture
         Assert.Equal(7, job.GetProperty("total").GetInt32());
         JsonElement done = await WaitFinishedAsync(id);
         Assert.Equal("completed", done.GetProperty("state").GetString());
-        Assert.Equal(5, done.GetProperty("succeeded").GetInt32());
+        Assert.True(done.GetProperty("succeeded").GetInt32() == 5, $"5 should succeed: {done}");
         Assert.Equal(2, done.GetProperty("failed").GetInt32());
         Assert.Equal(1.0, done.GetProperty("progress").GetDouble());
         JsonElement[] errors = done.GetProperty("errors").EnumerateArray().ToArray();

@@ -54,8 +54,7 @@ public sealed class UrlFetcher : IDisposable
         {
             for (int hop = 0; ; hop++)
             {
-                using var request = new HttpRequestMessage(HttpMethod.Get, current);
-                using HttpResponseMessage response = await SendAsync(request, timeout.Token).ConfigureAwait(false);
+                using HttpResponseMessage response = await SendAsync(current, timeout.Token).ConfigureAwait(false);
                 if (IsRedirect(response.StatusCode))
                 {
                     if (hop >= _options.MaxRedirects)
@@ -78,24 +77,45 @@ public sealed class UrlFetcher : IDisposable
 
     public void Dispose() => _client.Dispose();
 
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    /// <summary>
+    /// GETs <paramref name="url"/>, once more after a short pause when the connection fails: servers with a small
+    /// accept backlog (Python's http.server queues 5) reset connections under a burst, and a GET is safe to repeat.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAsync(Uri url, CancellationToken ct)
     {
-        try
+        for (int attempt = 1; ; attempt++)
         {
-            return await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            try
+            {
+                return await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+            }
+            catch (HttpRequestException e) when (e.InnerException is BlockedAddressException blocked)
+            {
+                throw blocked;
+            }
+            catch (HttpRequestException e) when (e.InnerException is OperationCanceledException && ct.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(ct);
+            }
+            catch (HttpRequestException e) when (!ct.IsCancellationRequested)
+            {
+                if (attempt < 2)
+                {
+                    await Task.Delay(Random.Shared.Next(100, 300), ct).ConfigureAwait(false);
+                    continue;
+                }
+                // HttpClient's own message ("An error occurred while sending the request") hides the cause: name it.
+                throw new ImageFetchException($"Could not fetch the image from {Describe(url)} (tried twice): {Cause(e)}", e);
+            }
         }
-        catch (HttpRequestException e) when (e.InnerException is BlockedAddressException blocked)
-        {
-            throw blocked;
-        }
-        catch (HttpRequestException e) when (e.InnerException is OperationCanceledException && ct.IsCancellationRequested)
-        {
-            throw new OperationCanceledException(ct);
-        }
-        catch (HttpRequestException e) when (!ct.IsCancellationRequested)
-        {
-            throw new ImageFetchException($"Could not fetch the image from {Describe(request.RequestUri!)}: {e.Message}", e);
-        }
+    }
+
+    private static string Cause(Exception e)
+    {
+        var messages = new List<string>();
+        for (Exception? x = e; x is not null; x = x.InnerException) messages.Add(x.Message.TrimEnd('.'));
+        return string.Join(": ", messages.Distinct()) + ".";
     }
 
     private async Task<byte[]> ReadCappedAsync(HttpResponseMessage response, CancellationToken ct)
