@@ -144,6 +144,53 @@ public sealed class ClientMistakeTests : IAsyncLifetime
         await ResponseAssert.ErrorAsync(unknown, HttpStatusCode.BadRequest, "Unknown model 'no-such-model'.");
     }
 
+    [Fact]
+    public async Task IntegerParametersGivenAsStrings_Are400NamingTheParameter()
+    {
+        const string Name = "integers";
+        (await Client.PutAsJsonAsync($"/v1/collections/{Name}", new { model = "default" }).DefaultTimeout()).EnsureSuccessStatusCode();
+        int d = (await (await Client.GetAsync($"/v1/collections/{Name}").DefaultTimeout()).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("dimensions").GetInt32();
+        float[] vector = Enumerable.Repeat(1f, d).ToArray();
+        (await Client.PostAsJsonAsync($"/v1/collections/{Name}/items", new { items = new[] { new { id = "a", vector } } }).DefaultTimeout()).EnsureSuccessStatusCode();
+
+        (string Route, object Body, string Message)[] cases =
+        [
+            ("search", new { vector, k = "5" }, "'k' must be an integer within 1..1000."),
+            ("recommend", new { positive = new[] { "a" }, k = "5" }, "'k' must be an integer within 1..1000."),
+            ("clusters", new { k = "2" }, "'k' must be an integer within 1..1000."),
+            ("map", new { k = "2" }, "'k' must be an integer within 1..1000."),
+            ("duplicates", new { phash_distance = "3" }, "'phash_distance' must be an integer within 0..64 (differing bits of the 64-bit perceptual hash)."),
+        ];
+        foreach ((string route, object body, string message) in cases)
+        {
+            using HttpResponseMessage response = await Client.PostAsJsonAsync($"/v1/collections/{Name}/{route}", body).DefaultTimeout();
+            Assert.Equal(message, await ResponseAssert.ErrorAsync(response, HttpStatusCode.BadRequest));
+        }
+    }
+
+    [Fact]
+    public async Task MalformedMultipart_Is400_OnBothMultipartRoutes()
+    {
+        const string Name = "multipart";
+        (await Client.PutAsJsonAsync($"/v1/collections/{Name}", new { model = "default" }).DefaultTimeout()).EnsureSuccessStatusCode();
+        string tooManyParts = string.Concat(Enumerable.Range(0, 1100).Select(i => $"--b\r\nContent-Disposition: form-data; name=\"f{i}\"\r\n\r\nx\r\n")) + "--b--\r\n";
+        (string ContentType, string Body)[] forms =
+        [
+            ("multipart/form-data", "--b\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.jpg\"\r\n\r\nabc\r\n--b--\r\n"), // no boundary
+            ("multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.jpg\"\r\n\r\nabc"), // cut short
+            ("multipart/form-data; boundary=b", tooManyParts),
+        ];
+        foreach (string route in new[] { "/api/ai/embeddings", $"/v1/collections/{Name}/items" })
+            foreach ((string type, string body) in forms)
+            {
+                var content = new StringContent(body);
+                content.Headers.Remove("Content-Type");
+                content.Headers.TryAddWithoutValidation("Content-Type", type);
+                using HttpResponseMessage response = await Client.PostAsync(route, content).DefaultTimeout();
+                await ResponseAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "Malformed multipart body: ");
+            }
+    }
+
     private static byte[] Swap(byte[] body, string from, string to)
     {
         byte[] a = Encoding.ASCII.GetBytes($"\"{from}\""), b = Encoding.ASCII.GetBytes($"\"{to}\"");

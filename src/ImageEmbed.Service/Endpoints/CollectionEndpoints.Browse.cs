@@ -36,9 +36,7 @@ internal static partial class CollectionEndpoints
         ICollectionStore store = await stores.GetAsync();
         await RequireAsync(store, name, ct);
         using JsonDocument doc = await ReadOptionalJsonAsync(request, ct);
-        int? k = doc.RootElement.TryGetProperty("k", out JsonElement kJson) && kJson.ValueKind != JsonValueKind.Null
-            ? (kJson.TryGetInt32(out int kv) && kv is >= 1 and <= MaxK ? kv : throw ApiException.BadRequest($"'k' must be an integer within 1..{MaxK}.", "k"))
-            : null;
+        int? k = RequestBody.OptionalInt(doc.RootElement, "k", 1, MaxK);
         List<CollectionItem> items = await store.ReadAllAsync(name, ct).ToListAsync(ct);
         CollectionMapResult map = CollectionMap.Build(items, k);
         return new MapResponse(name, "pca", map.ExplainedVariance, map.Points.ToArray(), map.Clusters.ToArray());

@@ -188,15 +188,7 @@ internal static partial class CollectionEndpoints
     /// </summary>
     private static async Task<IReadOnlyList<UpsertInput>> ReadFormItemsAsync(HttpRequest request, ServiceOptions options, ImagingOptions imaging, CancellationToken ct)
     {
-        IFormCollection form;
-        try
-        {
-            form = await request.ReadFormAsync(ct);
-        }
-        catch (InvalidDataException e)
-        {
-            throw ApiException.BadRequest($"Malformed multipart body: {e.Message}");
-        }
+        IFormCollection form = await RequestBody.ReadFormAsync(request, ct);
         IFormFileCollection files = form.Files;
         if (files.Count == 0) throw ApiException.BadRequest("The form has no files: send each image as a file part (curl -F file=@photo.jpg).", "items");
         if (files.Count > options.MaxItemsPerUpsert)
@@ -335,10 +327,7 @@ internal static partial class CollectionEndpoints
         using JsonDocument doc = await ReadOptionalJsonAsync(request, ct);
         JsonElement root = doc.RootElement;
         float threshold = ReadThreshold(root, "threshold") ?? ModelCatalog.DuplicateThreshold(collection.Model, InstalledManifest(engine, collection.Model));
-        int phashDistance = DuplicateFinder.DefaultPhashDistance;
-        if (root.TryGetProperty("phash_distance", out JsonElement d) && d.ValueKind != JsonValueKind.Null
-            && (!d.TryGetInt32(out phashDistance) || phashDistance is < 0 or > 64))
-            throw ApiException.BadRequest("'phash_distance' must be an integer within 0..64 (differing bits of the 64-bit perceptual hash).", "phash_distance");
+        int phashDistance = RequestBody.OptionalInt(root, "phash_distance", 0, 64, " (differing bits of the 64-bit perceptual hash)") ?? DuplicateFinder.DefaultPhashDistance;
         string kind = RequestBody.OptionalString(root, "kind") ?? "all";
         DuplicateKinds kinds = kind switch
         {
@@ -370,9 +359,7 @@ internal static partial class CollectionEndpoints
         await RequireAsync(store, name, ct);
         using JsonDocument doc = await ReadOptionalJsonAsync(request, ct);
         float? threshold = ReadThreshold(doc.RootElement, "threshold");
-        int? k = doc.RootElement.TryGetProperty("k", out JsonElement kJson) && kJson.ValueKind != JsonValueKind.Null
-            ? (kJson.TryGetInt32(out int kv) && kv is >= 1 and <= MaxK ? kv : throw ApiException.BadRequest($"'k' must be an integer within 1..{MaxK}.", "k"))
-            : null;
+        int? k = RequestBody.OptionalInt(doc.RootElement, "k", 1, MaxK);
         if (threshold is not null && k is not null) throw ApiException.BadRequest("Give 'threshold' or 'k', not both.");
         List<CollectionItem> items = await store.ReadAllAsync(name, ct).ToListAsync(ct);
         return k is int clusters
@@ -387,9 +374,7 @@ internal static partial class CollectionEndpoints
 
     private static SearchQuery ReadQuery(JsonElement root, float[] vector)
     {
-        int k = 10;
-        if (root.TryGetProperty("k", out JsonElement kJson) && kJson.ValueKind != JsonValueKind.Null && (!kJson.TryGetInt32(out k) || k is < 1 or > MaxK))
-            throw ApiException.BadRequest($"'k' must be an integer within 1..{MaxK}.", "k");
+        int k = RequestBody.OptionalInt(root, "k", 1, MaxK) ?? 10;
         float? minScore = ReadThreshold(root, "min_score", allowNegative: true);
         Dictionary<string, JsonElement>? filter = null;
         if (root.TryGetProperty("filter", out JsonElement f) && f.ValueKind != JsonValueKind.Null)

@@ -46,7 +46,7 @@ internal static class CoreVizEndpoints
         }
         else if (mediaType == "multipart/form-data")
         {
-            IFormCollection form = await request.ReadFormAsync(ct);
+            IFormCollection form = await RequestBody.ReadFormAsync(request, ct);
             IFormFile file = form.Files.GetFile("image") ?? throw ApiException.BadRequest("Missing file field 'image' in the multipart form.", "image");
             LoadedModel model = await ingest.ModelAsync(form["model"].ToString() is { Length: > 0 } m ? m : null);
             byte[] bytes;

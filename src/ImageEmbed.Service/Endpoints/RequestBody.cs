@@ -45,6 +45,33 @@ internal static class RequestBody
         return dimensions;
     }
 
+    /// <summary>Reads a multipart form; a malformed one (no or wrong boundary, cut short, too many parts) is a 400.</summary>
+    public static async Task<IFormCollection> ReadFormAsync(HttpRequest request, CancellationToken ct)
+    {
+        try
+        {
+            return await request.ReadFormAsync(ct).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e)
+        {
+            throw ApiException.BadRequest($"Malformed multipart body: {e.Message}");
+        }
+        catch (IOException e) when (e is not BadHttpRequestException && !ct.IsCancellationRequested)
+        {
+            // The body ended inside a part: the client's stream, not the server's disk.
+            throw ApiException.BadRequest($"Malformed multipart body: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// An optional integer field within <paramref name="min"/>..<paramref name="max"/>; 400 naming the field and the
+    /// range when present with another type (a string "5" included) or out of range.
+    /// </summary>
+    public static int? OptionalInt(JsonElement obj, string name, int min, int max, string? meaning = null) =>
+        !obj.TryGetProperty(name, out JsonElement value) || value.ValueKind == JsonValueKind.Null ? null
+        : value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int n) && n >= min && n <= max ? n
+        : throw ApiException.BadRequest($"'{name}' must be an integer within {min}..{max}{meaning}.", name);
+
     /// <summary>An optional string field; 400 when present with another type.</summary>
     public static string? OptionalString(JsonElement obj, string name) =>
         !obj.TryGetProperty(name, out JsonElement value) || value.ValueKind == JsonValueKind.Null ? null
