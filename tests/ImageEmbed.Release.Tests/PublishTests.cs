@@ -56,7 +56,7 @@ public sealed class PublishTests(PublishedReleases releases) : IClassFixture<Pub
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
-            await WaitReadyAsync(http, server, log);
+            await TestProcesses.WaitReadyAsync(http, server, log, TimeSpan.FromMinutes(2));
 
             // The seed's request: JSON with an image URL and the x-api-key header.
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/ai/embeddings")
@@ -147,26 +147,6 @@ public sealed class PublishTests(PublishedReleases releases) : IClassFixture<Pub
         info.ArgumentList.Add(Path.Combine(releases.Folder("linux-x64"), "imageembed"));
         foreach (string a in args) info.ArgumentList.Add(a);
         return Process.Start(info)!;
-    }
-
-    private static async Task WaitReadyAsync(HttpClient http, Process server, System.Text.StringBuilder log)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromMinutes(2))
-        {
-            if (server.HasExited)
-                lock (log) Assert.Fail($"serve exited with {server.ExitCode}:\n{log}");
-            try
-            {
-                using HttpResponseMessage ready = await http.GetAsync("/readyz");
-                if (ready.StatusCode == HttpStatusCode.OK) return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(200);
-        }
-        lock (log) Assert.Fail($"serve did not become ready:\n{log}");
     }
 
     /// <summary>The binary format and machine a file's header names (ELF e_machine, Mach-O cputype, PE Machine).</summary>

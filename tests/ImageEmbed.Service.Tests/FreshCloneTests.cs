@@ -51,7 +51,7 @@ public sealed class FreshCloneTests
             server.BeginErrorReadLine();
 
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
-            await WaitReadyAsync(http, server, log);
+            await TestProcesses.WaitReadyAsync(http, server, log, TimeSpan.FromMinutes(12)); // a fresh clone builds first: minutes on 2 cores
 
             string image = TestImages.DataUri(TestPaths.DevFiles()[0]);
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/ai/embeddings") { Content = JsonContent.Create(new { image }) };
@@ -76,27 +76,6 @@ public sealed class FreshCloneTests
             }
             Directory.Delete(root, recursive: true);
         }
-    }
-
-    private static async Task WaitReadyAsync(HttpClient http, Process server, System.Text.StringBuilder log)
-    {
-        // A fresh clone builds everything first: allow several minutes on a 2-core machine.
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromMinutes(12))
-        {
-            if (server.HasExited)
-                lock (log) Assert.Fail($"serve exited with {server.ExitCode}:\n{log}");
-            try
-            {
-                using HttpResponseMessage ready = await http.GetAsync("/readyz");
-                if (ready.StatusCode == HttpStatusCode.OK) return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(1000);
-        }
-        lock (log) Assert.Fail($"serve did not become ready:\n{log}");
     }
 
     private static async Task<int> RunAsync(string file, string[] args, string cwd)
