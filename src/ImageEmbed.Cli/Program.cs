@@ -116,7 +116,7 @@ internal static class Program
             "",
             "Environment:",
         ]);
-        lines.AddRange(SettingVariables.All.Select(v => $"  {v.Variable,-36} {v.Meaning}"));
+        lines.AddRange(SettingVariables.HelpLines);
         lines.Add("");
         return string.Join(Environment.NewLine, lines);
     }

@@ -49,8 +49,7 @@ public sealed class ClientMistakeTests : IAsyncLifetime
     public async Task HugeButFiniteVectors_AreNormalized_NotStoredAsZeros()
     {
         const string Name = "huge-vectors";
-        (await Client.PutAsJsonAsync($"/v1/collections/{Name}", new { model = "default" }).DefaultTimeout()).EnsureSuccessStatusCode();
-        int d = (await (await Client.GetAsync($"/v1/collections/{Name}").DefaultTimeout()).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("dimensions").GetInt32();
+        int d = await CreateCollectionAsync(Name);
         float[] huge = Enumerable.Range(0, d).Select(i => i % 2 == 0 ? 1e19f : 3e19f).ToArray(); // the float norm overflows
         float[] other = Enumerable.Range(0, d).Select(i => i == 0 ? 1f : 0f).ToArray();
         using HttpResponseMessage upsert = await Client.PostAsJsonAsync($"/v1/collections/{Name}/items",
@@ -73,8 +72,7 @@ public sealed class ClientMistakeTests : IAsyncLifetime
     public async Task AmbiguousUpsertItems_AreRefusedEachWithItsReason_TheRestStored()
     {
         const string Name = "ambiguous";
-        (await Client.PutAsJsonAsync($"/v1/collections/{Name}", new { model = "default" }).DefaultTimeout()).EnsureSuccessStatusCode();
-        int d = (await (await Client.GetAsync($"/v1/collections/{Name}").DefaultTimeout()).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("dimensions").GetInt32();
+        int d = await CreateCollectionAsync(Name);
         float[] vector = Enumerable.Repeat(1f, d).ToArray();
         string image = TestImages.DataUri(TestPaths.DevFiles()[0]);
         using HttpResponseMessage response = await Client.PostAsJsonAsync($"/v1/collections/{Name}/items", new
@@ -148,8 +146,7 @@ public sealed class ClientMistakeTests : IAsyncLifetime
     public async Task IntegerParametersGivenAsStrings_Are400NamingTheParameter()
     {
         const string Name = "integers";
-        (await Client.PutAsJsonAsync($"/v1/collections/{Name}", new { model = "default" }).DefaultTimeout()).EnsureSuccessStatusCode();
-        int d = (await (await Client.GetAsync($"/v1/collections/{Name}").DefaultTimeout()).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("dimensions").GetInt32();
+        int d = await CreateCollectionAsync(Name);
         float[] vector = Enumerable.Repeat(1f, d).ToArray();
         (await Client.PostAsJsonAsync($"/v1/collections/{Name}/items", new { items = new[] { new { id = "a", vector } } }).DefaultTimeout()).EnsureSuccessStatusCode();
 
@@ -172,7 +169,7 @@ public sealed class ClientMistakeTests : IAsyncLifetime
     public async Task MalformedMultipart_Is400_OnBothMultipartRoutes()
     {
         const string Name = "multipart";
-        (await Client.PutAsJsonAsync($"/v1/collections/{Name}", new { model = "default" }).DefaultTimeout()).EnsureSuccessStatusCode();
+        await CreateCollectionAsync(Name);
         string tooManyParts = string.Concat(Enumerable.Range(0, 1100).Select(i => $"--b\r\nContent-Disposition: form-data; name=\"f{i}\"\r\n\r\nx\r\n")) + "--b--\r\n";
         (string ContentType, string Body)[] forms =
         [
@@ -189,6 +186,13 @@ public sealed class ClientMistakeTests : IAsyncLifetime
                 using HttpResponseMessage response = await Client.PostAsync(route, content).DefaultTimeout();
                 await ResponseAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "Malformed multipart body: ");
             }
+    }
+
+    /// <summary>Creates a collection of the default model and returns its dimensions.</summary>
+    private async Task<int> CreateCollectionAsync(string name)
+    {
+        (await Client.PutAsJsonAsync($"/v1/collections/{name}", new { model = "default" }).DefaultTimeout()).EnsureSuccessStatusCode();
+        return (await (await Client.GetAsync($"/v1/collections/{name}").DefaultTimeout()).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("dimensions").GetInt32();
     }
 
     private static byte[] Swap(byte[] body, string from, string to)

@@ -7,6 +7,9 @@ namespace ImageEmbed.Application.Configuration;
 /// </summary>
 public static class SettingVariables
 {
+    /// <summary>One help line per variable, as both executables' <c>--help</c> list them.</summary>
+    public static IEnumerable<string> HelpLines => All.Select(v => $"  {v.Variable,-36} {v.Meaning}");
+
     public static IReadOnlyList<(string Variable, string Key, string Meaning)> All { get; } =
     [
         ("IMAGEEMBED_DATA_DIR", "DataDirectory", "data folder (keys, collections); default ~/.imageembed"),

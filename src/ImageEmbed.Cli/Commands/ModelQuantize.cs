@@ -149,8 +149,9 @@ internal static class ModelQuantize
     private static Parity TextParity(InstalledModel source, InstalledModel quantized, ModelsOptions options, CancellationToken ct)
     {
         float[][] a, b;
-        using (var encoder = new TextEncoder(source, ExecutionPlan.Cpu(options).SessionSettings())) a = encoder.Encode(SampleTexts, out _, ct);
-        using (var encoder = new TextEncoder(quantized, ExecutionPlan.Cpu(options).SessionSettings())) b = encoder.Encode(SampleTexts, out _, ct);
+        OrtSessionSettings cpu = ExecutionPlan.Cpu(options).SessionSettings();
+        using (var encoder = new TextEncoder(source, cpu)) a = encoder.Encode(SampleTexts, out _, ct);
+        using (var encoder = new TextEncoder(quantized, cpu)) b = encoder.Encode(SampleTexts, out _, ct);
         float[] cosines = a.Zip(b, (x, y) => Models.Embeddings.VectorMath.Cosine(x, y)).ToArray();
         return new Parity(cosines.Average(), cosines.Min());
     }
@@ -168,8 +169,9 @@ internal static class ModelQuantize
         long[] shape = recipe.Layout == TensorLayout.Nhwc ? [Batch, recipe.Height, recipe.Width, 3] : [Batch, 3, recipe.Height, recipe.Width];
         OrtInput[] inputs = [OrtInput.Float(source.Manifest.Image.Input, batch, shape)];
         string[] outputs = [source.Manifest.Image.Output];
-        using var fp32 = new OrtSession(source.ImageEncoderPath, ExecutionPlan.Cpu(options).SessionSettings());
-        using var int8 = new OrtSession(quantized.ImageEncoderPath, ExecutionPlan.Cpu(options).SessionSettings());
+        OrtSessionSettings cpu = ExecutionPlan.Cpu(options).SessionSettings();
+        using var fp32 = new OrtSession(source.ImageEncoderPath, cpu);
+        using var int8 = new OrtSession(quantized.ImageEncoderPath, cpu);
         fp32.Run(inputs, outputs).Dispose(); // warm-up: the first run plans memory for the shape
         int8.Run(inputs, outputs).Dispose();
         double fp32Time = 0, int8Time = 0;

@@ -58,7 +58,7 @@ internal static class ServeCommand
             "",
             "Environment:",
         };
-        lines.AddRange(SettingVariables.All.Select(v => $"  {v.Variable,-36} {v.Meaning}"));
+        lines.AddRange(SettingVariables.HelpLines);
         lines.Add("");
         return string.Join(Environment.NewLine, lines);
     }
