@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using ImageEmbed.Imaging;
 using ImageEmbed.Imaging.Decode;
@@ -20,6 +21,9 @@ public sealed class EmbeddingEngine : IAsyncDisposable
     private readonly ModelsOptions _options;
     private readonly CalibrationMemo? _calibration;
     private readonly SemaphoreSlim _decodeSlots;
+    private readonly long[] _decodeStartedAt; // per decode slot: Stopwatch timestamp while it decodes, 0 while free
+    private long _lastDoneAt;
+    private double _secondsPerImageDone; // recent time between finished images while busy (moving average): the drain rate
     private readonly ConcurrentDictionary<string, Lazy<Task<LoadedModel>>> _loaded = new(StringComparer.Ordinal);
 
     /// <param name="models">Validated settings (the configuration checks them once, on start).</param>
@@ -37,7 +41,15 @@ public sealed class EmbeddingEngine : IAsyncDisposable
         Registry = new ModelRegistry(models);
         Preprocessor = new ImagePreprocessor(new ImageDecoder(imaging));
         _decodeSlots = new SemaphoreSlim(Plan.DecodeConcurrency, Plan.DecodeConcurrency);
+        _decodeStartedAt = new long[Plan.DecodeConcurrency];
+        Admission = new ImageAdmission(models.QueueCapacity, DrainEstimate);
     }
+
+    /// <summary>
+    /// The images in flight across requests (<see cref="ModelsOptions.QueueCapacity"/>): callers admit a request's images
+    /// before reading them.
+    /// </summary>
+    public ImageAdmission Admission { get; }
 
     /// <summary>The execution provider chosen at start, and why.</summary>
     public ProviderChoice Provider { get; }
@@ -97,6 +109,7 @@ public sealed class EmbeddingEngine : IAsyncDisposable
         // Decoding is CPU-bound: bound how many run at once, so that many concurrent callers queue
         // here instead of all competing for the cores that inference also needs.
         await _decodeSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        int slot = ClaimDecodeSlot();
         PreprocessedImage image;
         try
         {
@@ -104,10 +117,12 @@ public sealed class EmbeddingEngine : IAsyncDisposable
         }
         finally
         {
+            Volatile.Write(ref _decodeStartedAt[slot], 0);
             _decodeSlots.Release();
         }
         (TimeSpan decode, TimeSpan preprocessing) = (image.DecodeTime, image.TensorTime);
         BatchedEmbedding result = await model.Batcher.EmbedAsync(image, cancellationToken).ConfigureAwait(false);
+        SampleDrainRate();
         return new ImageEmbedding(model.Name, result.Vector, new EmbeddingTimings(decode, preprocessing, result.QueueTime, result.InferenceTime, result.BatchSize), model.Space);
     }
 
@@ -127,6 +142,48 @@ public sealed class EmbeddingEngine : IAsyncDisposable
         return new TextEmbeddings(model.Name, vectors, tokens, model.Space);
     }
 
+    /// <summary>
+    /// How many decoders have been on their current image for longer than <paramref name="busyFor"/>: when it is all of
+    /// them, every image waits behind images that cost far more than photos do (what readiness reports).
+    /// </summary>
+    public int DecodersBusyLongerThan(TimeSpan busyFor)
+    {
+        int busy = 0;
+        for (int i = 0; i < _decodeStartedAt.Length; i++)
+        {
+            long started = Volatile.Read(ref _decodeStartedAt[i]);
+            if (started != 0 && Stopwatch.GetElapsedTime(started) >= busyFor) busy++;
+        }
+        return busy;
+    }
+
+    /// <summary>A free entry of <see cref="_decodeStartedAt"/>; the semaphore lets in no more holders than there are entries.</summary>
+    private int ClaimDecodeSlot()
+    {
+        long now = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            for (int i = 0; i < _decodeStartedAt.Length; i++)
+                if (Interlocked.CompareExchange(ref _decodeStartedAt[i], now, 0) == 0) return i;
+        }
+    }
+
+    /// <summary>
+    /// Times the gap since the previous finished image while more are in flight: whatever the slower stage (decoding or
+    /// inference) and however contended the cores, that is the rate at which admitted images leave.
+    /// </summary>
+    private void SampleDrainRate()
+    {
+        long now = Stopwatch.GetTimestamp(), previous = Interlocked.Exchange(ref _lastDoneAt, now);
+        if (previous == 0 || Admission.InFlight <= 1) return;
+        double gap = Stopwatch.GetElapsedTime(previous, now).TotalSeconds, before = Volatile.Read(ref _secondsPerImageDone);
+        Volatile.Write(ref _secondsPerImageDone, before == 0 ? gap : 0.95 * before + 0.05 * gap); // a lost race only skips one sample
+    }
+
+    /// <summary>About how long <paramref name="images"/> in flight take to finish, at the recent drain rate; at least 1 s.</summary>
+    private TimeSpan DrainEstimate(int images) =>
+        TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(images * Volatile.Read(ref _secondsPerImageDone))));
+
     public async ValueTask DisposeAsync()
     {
         foreach (LoadedModel model in Loaded.ToArray()) await model.DisposeAsync().ConfigureAwait(false);
@@ -141,16 +198,28 @@ public sealed class EmbeddingEngine : IAsyncDisposable
         TextEncoder? text = null;
         try
         {
+            int batchSize = Plan.MaxBatchSize;
+            if (Plan.CalibrateBatchSize)
+            {
+                bool measured = true;
+                batchSize = _calibration?.Choose(encoder, Plan, out measured) ?? BatchSizeCalibration.Choose(encoder, Plan.MaxBatchSize);
+                if (measured && batchSize < Plan.MaxBatchSize)
+                {
+                    // ONNX Runtime's arena keeps what the timing's larger batch took (mobilenet-v2-140: ~170 MB) for the
+                    // session's life; a fresh session serving single images never takes it.
+                    encoder.Dispose();
+                    encoder = new ImageEncoder(installed, settings, _options.VerifyChecksums);
+                }
+            }
             if (installed.Manifest.Text is not null) text = new TextEncoder(installed, settings);
+            var batcher = new MicroBatcher(encoder, batchSize, TimeSpan.FromMilliseconds(_options.MaxBatchDelayMs), _options.QueueCapacity, Plan.ParallelBatches);
+            return new LoadedModel(encoder, batcher, text, EmbeddingSpace.Compute(installed), Plan);
         }
         catch
         {
+            text?.Dispose();
             encoder.Dispose();
             throw;
         }
-        int batchSize = !Plan.CalibrateBatchSize ? Plan.MaxBatchSize
-            : _calibration?.Choose(encoder, Plan) ?? BatchSizeCalibration.Choose(encoder, Plan.MaxBatchSize);
-        var batcher = new MicroBatcher(encoder, batchSize, TimeSpan.FromMilliseconds(_options.MaxBatchDelayMs), _options.QueueCapacity, Plan.ParallelBatches);
-        return new LoadedModel(encoder, batcher, text, EmbeddingSpace.Compute(installed), Plan);
     }
 }

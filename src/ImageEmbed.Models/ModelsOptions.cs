@@ -68,7 +68,11 @@ public sealed class ModelsOptions
     /// </summary>
     public int MaxBatchDelayMs { get; set; }
 
-    /// <summary>Images that may wait for inference per model; beyond that requests are refused as overloaded. Defaults to 256.</summary>
+    /// <summary>
+    /// Images in flight at once, across requests and models (read, decoded, waiting or running); a request whose images do
+    /// not fit beside them is refused whole, at once, as overloaded, and bulk jobs wait. Bounds the memory requests hold.
+    /// Defaults to 256.
+    /// </summary>
     public int QueueCapacity { get; set; } = 256;
 
     /// <summary>

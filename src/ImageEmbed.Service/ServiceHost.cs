@@ -63,6 +63,7 @@ public static class ServiceHost
         builder.Services.AddSingleton<ImageSourceReader>();
         builder.Services.AddSingleton(sp => new EmbeddingEngine(sp.GetRequiredService<ModelsOptions>(), sp.GetRequiredService<ImagingOptions>(), dataDirectory));
         builder.Services.AddSingleton(_ => ContentCache.Open(dataDirectory));
+        builder.Services.AddSingleton<BodyBudget>();
         builder.Services.AddSingleton<ServiceMetrics>();
         builder.Services.AddSingleton<IIngestObserver, IngestMetrics>();
         builder.Services.AddSingleton(sp => new ImageIngest(sp.GetRequiredService<EmbeddingEngine>(), sp.GetRequiredService<ContentCache>(), sp.GetRequiredService<ImagingOptions>(),
@@ -74,6 +75,7 @@ public static class ServiceHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
         builder.Services.AddSingleton<ModelWarmupService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelWarmupService>());
+        builder.Services.AddHostedService<MemoryTrimmer>();
         builder.Services.AddPerKeyRateLimits();
         builder.Services.AddOpenApi(o => o.AddSchemaTransformer((schema, context, _) =>
         {
@@ -105,6 +107,10 @@ public static class ServiceHost
         EmbeddingEngine engine = app.Services.GetRequiredService<EmbeddingEngine>();
         app.Logger.LogInformation("Execution provider: {Choice} Batches of up to {Batch}, {Parallel} at once, {Threads} ONNX Runtime thread(s) each, {Decoders} decoders.",
             engine.Provider.Reason, engine.Plan.MaxBatchSize, engine.Plan.ParallelBatches, engine.Plan.IntraOpThreads, engine.Plan.DecodeConcurrency);
+        // Decoders and inference runners each block a pool thread; without that many spare, the pool's slow thread
+        // injection leaves HTTP work (reading bodies, sending refusals) waiting seconds behind them under load.
+        ThreadPool.GetMinThreads(out int workers, out int completion);
+        ThreadPool.SetMinThreads(Math.Max(workers, Environment.ProcessorCount + engine.Plan.DecodeConcurrency + 2 * engine.Plan.ParallelBatches), completion);
         if (service.NoAuth)
             app.Logger.LogWarning("*** --no-auth: every API route is open to anyone who can reach this port. Use it only for local experiments. ***");
         _ = app.Services.GetRequiredService<ApiKeyStore>(); // print a generated key at start, not on the first request
@@ -113,6 +119,7 @@ public static class ServiceHost
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseMiddleware<ApiKeyMiddleware>();
         app.UseRateLimiter();
+        app.UseMiddleware<BodyBudgetMiddleware>();
 
         app.MapOpenApi("/openapi.json");
         OpsEndpoints.Map(app);

@@ -30,8 +30,15 @@ public sealed class ServiceOptions
     /// <summary>Most URLs in one bulk job (<c>POST /v1/jobs</c>). Defaults to 100,000.</summary>
     public int MaxJobItems { get; set; } = 100_000;
 
+    /// <summary>
+    /// Request body bytes read at once across all requests (<c>IMAGEEMBED_MAX_BODY_BYTES_IN_FLIGHT</c>); past it a request
+    /// gets 503 with Retry-After before its body is read. Defaults to 256 MiB.
+    /// </summary>
+    public long MaxBodyBytesInFlight { get; set; } = 256L << 20;
+
     public IEnumerable<string> Validate()
     {
+        if (MaxBodyBytesInFlight < 1 << 20) yield return $"Service:MaxBodyBytesInFlight must be at least 1048576 (1 MiB) (was {MaxBodyBytesInFlight}).";
         if (RateLimitPerMinute < 0) yield return $"Service:RateLimitPerMinute must be 0 (unlimited) or more (was {RateLimitPerMinute}).";
         if (StallSeconds < 1) yield return $"Service:StallSeconds must be at least 1 (was {StallSeconds}).";
         if (MaxItemsPerUpsert is < 1 or > 10_000) yield return $"Service:MaxItemsPerUpsert must be within 1..10000 (was {MaxItemsPerUpsert}).";

@@ -1,6 +1,7 @@
 using ImageEmbed.Imaging;
 using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Imaging.Preprocess;
+using ImageEmbed.Models;
 using ImageEmbed.Tests;
 
 namespace ImageEmbed.Models.Tests;
@@ -54,6 +55,33 @@ public sealed class EmbedPreprocessedTests
         await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(async () => await engine.EmbedPreprocessedAsync(await engine.LoadAsync(null), Preprocess)))).DefaultTimeout();
 
         Assert.Equal(1, most);
+    }
+
+    [Fact]
+    public async Task DecodersBusyLongerThan_CountsDecodersStuckOnOneImage_AndFreesThemWhenDone()
+    {
+        await using var engine = new EmbeddingEngine(new ModelsOptions { Directory = TestPaths.ModelsDir }, new ImagingOptions { DecodeConcurrency = 2 });
+        LoadedModel model = await engine.LoadAsync(null).DefaultTimeout();
+        byte[] bytes = File.ReadAllBytes(TestPaths.DevFiles()[0]);
+        using var release = new ManualResetEventSlim();
+        int started = 0;
+        PreprocessedImage Costly(ImagePreprocessing recipe)
+        {
+            Interlocked.Increment(ref started);
+            release.Wait(TimeSpan.FromSeconds(30)); // a decode that takes as long as the test says
+            return engine.Preprocessor.Preprocess(bytes, recipe);
+        }
+
+        Task<ImageEmbedding> first = Task.Run(() => engine.EmbedPreprocessedAsync(model, Costly));
+        Task<ImageEmbedding> second = Task.Run(() => engine.EmbedPreprocessedAsync(model, Costly));
+        while (Volatile.Read(ref started) < 2) await Task.Delay(10);
+        await Task.Delay(300);
+
+        Assert.Equal(2, engine.DecodersBusyLongerThan(TimeSpan.FromMilliseconds(200)));
+        Assert.Equal(0, engine.DecodersBusyLongerThan(TimeSpan.FromSeconds(20)));
+        release.Set();
+        await Task.WhenAll(first, second).DefaultTimeout();
+        Assert.Equal(0, engine.DecodersBusyLongerThan(TimeSpan.Zero));
     }
 
     private static void InterlockedMax(ref int target, int value)

@@ -29,7 +29,7 @@ public static class SettingVariables
         ("IMAGEEMBED_INTRA_OP_SPINNING", "Models:IntraOpSpinning", "let ONNX Runtime threads spin-wait (inference-only hosts); default false"),
         ("IMAGEEMBED_MAX_BATCH_SIZE", "Models:MaxBatchSize", "most images per inference run; 0 = automatic (CPU up to 8, GPU up to 32)"),
         ("IMAGEEMBED_MAX_BATCH_DELAY_MS", "Models:MaxBatchDelayMs", "longest wait to fill a batch"),
-        ("IMAGEEMBED_QUEUE_CAPACITY", "Models:QueueCapacity", "images waiting per model before requests are refused"),
+        ("IMAGEEMBED_QUEUE_CAPACITY", "Models:QueueCapacity", "images in flight across requests; a request that does not fit is refused at once (503)"),
         ("IMAGEEMBED_VERIFY_CHECKSUMS", "Models:VerifyChecksums", "check model files' sha256 when loading"),
         ("IMAGEEMBED_MAX_PIXELS", "Imaging:MaxPixels", "largest width x height accepted"),
         ("IMAGEEMBED_MAX_SIDE", "Imaging:MaxSide", "longest image side accepted, pixels; default 32768"),
@@ -53,6 +53,7 @@ public static class SettingVariables
         ("IMAGEEMBED_MAX_INPUTS_PER_REQUEST", "Service:MaxInputsPerRequest", "most inputs in one /v1/embeddings request"),
         ("IMAGEEMBED_MAX_ITEMS_PER_UPSERT", "Service:MaxItemsPerUpsert", "most items in one collection upsert"),
         ("IMAGEEMBED_MAX_JOB_ITEMS", "Service:MaxJobItems", "most URLs in one bulk job"),
+        ("IMAGEEMBED_MAX_BODY_BYTES_IN_FLIGHT", "Service:MaxBodyBytesInFlight", "request body bytes read at once across requests; past it 503 before reading; default 256 MiB"),
     ];
 
     /// <summary>The variable that sets <paramref name="key"/>, or null.</summary>

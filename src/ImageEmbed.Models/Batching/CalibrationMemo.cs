@@ -21,10 +21,13 @@ internal sealed class CalibrationMemo(string file)
     private static readonly Lock s_write = new();
 
     /// <summary>The remembered batch size for this model and plan, or a fresh measurement (then remembered).</summary>
-    public int Choose(ImageEncoder encoder, ExecutionPlan plan)
+    /// <param name="measured">True when the encoder was timed now (and has run the larger batch).</param>
+    public int Choose(ImageEncoder encoder, ExecutionPlan plan, out bool measured)
     {
         string key = Key(encoder.Model, plan);
+        measured = false;
         if (Read().TryGetValue(key, out int known) && (known == 1 || known == plan.MaxBatchSize)) return known;
+        measured = true;
         int chosen = BatchSizeCalibration.Choose(encoder, plan.MaxBatchSize);
         lock (s_write)
         {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ImageEmbed.Application.Ingest;
 using ImageEmbed.Models;
+using ImageEmbed.Models.Batching;
 using ImageEmbed.Models.Embeddings;
 using ImageEmbed.Service.Errors;
 
@@ -25,8 +26,8 @@ internal static class ClassifyEndpoints
 
     private static async Task<ClassifyResponse> ClassifyAsync(HttpRequest request, ImageIngest ingest, CancellationToken ct)
     {
-        using JsonDocument doc = await RequestBody.ReadJsonObjectAsync(request, ct);
-        JsonElement root = doc.RootElement;
+        using ImageAdmission.Lease admitted = ingest.Engine.Admission.Admit(1);
+        JsonElement root = await RequestBody.ReadJsonObjectAsync(request, ct);
         string image = RequestBody.OptionalString(root, "image") is { Length: > 0 } i ? i : throw ApiException.BadRequest("Missing required field 'image' (an http(s) URL or a data:image/...;base64 URI).", "image");
         string[] labels = ReadLabels(root);
         LoadedModel model = await ingest.ModelAsync(RequestBody.OptionalString(root, "model"));

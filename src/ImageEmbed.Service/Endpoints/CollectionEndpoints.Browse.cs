@@ -35,8 +35,8 @@ internal static partial class CollectionEndpoints
     {
         ICollectionStore store = await stores.GetAsync();
         await RequireAsync(store, name, ct);
-        using JsonDocument doc = await ReadOptionalJsonAsync(request, ct);
-        int? k = RequestBody.OptionalInt(doc.RootElement, "k", 1, MaxK);
+        JsonElement body = await ReadOptionalJsonAsync(request, ct);
+        int? k = RequestBody.OptionalInt(body, "k", 1, MaxK);
         List<CollectionItem> items = await store.ReadAllAsync(name, ct).ToListAsync(ct);
         CollectionMapResult map = CollectionMap.Build(items, k);
         return new MapResponse(name, "pca", map.ExplainedVariance, map.Points.ToArray(), map.Clusters.ToArray());

@@ -5,6 +5,7 @@ using ImageEmbed.Imaging;
 using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Models;
+using ImageEmbed.Models.Batching;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Embeddings;
 using ImageEmbed.Service.Errors;
@@ -56,8 +57,8 @@ internal static partial class CollectionEndpoints
         string? model = null;
         if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
         {
-            using JsonDocument doc = await RequestBody.ReadJsonObjectAsync(request, ct);
-            model = RequestBody.OptionalString(doc.RootElement, "model");
+            JsonElement body = await RequestBody.ReadJsonObjectAsync(request, ct);
+            model = RequestBody.OptionalString(body, "model");
         }
         LoadedModel loaded = await engine.LoadAsync(model);
         ICollectionStore store = await stores.GetAsync();
@@ -86,6 +87,7 @@ internal static partial class CollectionEndpoints
         // each of its items is refused, before any work is done for them.
         Dictionary<string, int> repeated = inputs.Where(i => i.Id is not null).CountBy(i => i.Id!, StringComparer.Ordinal)
             .Where(c => c.Value > 1).ToDictionary(StringComparer.Ordinal);
+        using ImageAdmission.Lease admitted = ingest.Engine.Admission.Admit(inputs.Count(i => i.HasImage));
         Task<CollectionItem>[] prepared = inputs.Select(i => i.Id is { } id && repeated.TryGetValue(id, out int times)
             ? Task.FromException<CollectionItem>(ApiException.BadRequest($"Item id '{id}' appears {times} times in this request; give each id once.", "id"))
             : i.PrepareAsync(collection, ingest, model, ct)).ToArray();
@@ -116,12 +118,17 @@ internal static partial class CollectionEndpoints
     /// <summary>One item of an upsert, as the request gave it; <see cref="PrepareAsync"/> makes the item to store (or fails for it alone).</summary>
     private abstract record UpsertInput(string? Id)
     {
+        /// <summary>Whether preparing it reads and embeds an image (what <see cref="ImageAdmission"/> counts).</summary>
+        public abstract bool HasImage { get; }
+
         public abstract Task<CollectionItem> PrepareAsync(CollectionInfo collection, ImageIngest ingest, Lazy<Task<LoadedModel>> model, CancellationToken ct);
     }
 
     /// <summary>An item of the JSON form: <c>{"id", "image" | "vector", "metadata", "source"}</c>.</summary>
     private sealed record JsonInput(string? Id, JsonElement Element, string? Space) : UpsertInput(Id)
     {
+        public override bool HasImage => Element.ValueKind == JsonValueKind.Object && Element.TryGetProperty("image", out JsonElement image) && image.ValueKind != JsonValueKind.Null;
+
         public override async Task<CollectionItem> PrepareAsync(CollectionInfo collection, ImageIngest ingest, Lazy<Task<LoadedModel>> model, CancellationToken ct)
         {
             if (Element.ValueKind != JsonValueKind.Object) throw ApiException.BadRequest("Each item must be an object.");
@@ -150,6 +157,8 @@ internal static partial class CollectionEndpoints
     /// <summary>A file of the multipart form, with the id, metadata and source given for it (or its file name).</summary>
     private sealed record FileInput(string? Id, byte[]? Bytes, string? Metadata, string? Source, string? Problem) : UpsertInput(Id)
     {
+        public override bool HasImage => Bytes is not null;
+
         public override async Task<CollectionItem> PrepareAsync(CollectionInfo collection, ImageIngest ingest, Lazy<Task<LoadedModel>> model, CancellationToken ct)
         {
             if (Problem is not null) throw ApiException.BadRequest(Problem, "id");
@@ -169,10 +178,10 @@ internal static partial class CollectionEndpoints
 
     private static async Task<IReadOnlyList<UpsertInput>> ReadJsonItemsAsync(HttpRequest request, CollectionInfo collection, ServiceOptions options, CancellationToken ct)
     {
-        using JsonDocument doc = await RequestBody.ReadJsonObjectAsync(request, ct);
-        if (!doc.RootElement.TryGetProperty("items", out JsonElement itemsJson) || itemsJson.ValueKind != JsonValueKind.Array || itemsJson.GetArrayLength() == 0)
+        JsonElement body = await RequestBody.ReadJsonObjectAsync(request, ct);
+        if (!body.TryGetProperty("items", out JsonElement itemsJson) || itemsJson.ValueKind != JsonValueKind.Array || itemsJson.GetArrayLength() == 0)
             throw ApiException.BadRequest("'items' must be a non-empty array of {\"id\", \"image\" | \"vector\", \"metadata\", \"source\"}.", "items");
-        string? space = RequestBody.OptionalString(doc.RootElement, "embedding_space");
+        string? space = RequestBody.OptionalString(body, "embedding_space");
         collection.RequireSpace(space, "this request's 'embedding_space'");
         if (itemsJson.GetArrayLength() > options.MaxItemsPerUpsert)
             throw ApiException.BadRequest($"'items' has {itemsJson.GetArrayLength()} entries; at most {options.MaxItemsPerUpsert} per request (Service:MaxItemsPerUpsert).", "items");
@@ -273,8 +282,7 @@ internal static partial class CollectionEndpoints
     {
         ICollectionStore store = await stores.GetAsync();
         CollectionInfo collection = await RequireAsync(store, name, ct);
-        using JsonDocument doc = await RequestBody.ReadJsonObjectAsync(request, ct);
-        JsonElement root = doc.RootElement;
+        JsonElement root = await RequestBody.ReadJsonObjectAsync(request, ct);
         string[] given = new[] { "image", "text", "vector", "id" }.Where(f => root.TryGetProperty(f, out JsonElement x) && x.ValueKind != JsonValueKind.Null).ToArray();
         if (given.Length != 1)
             throw ApiException.BadRequest($"Give exactly one of 'image', 'text', 'vector' or 'id' (got {(given.Length == 0 ? "none" : string.Join(", ", given))}).");
@@ -284,7 +292,8 @@ internal static partial class CollectionEndpoints
         switch (given[0])
         {
             case "image":
-                query = (await ingest.EmbedAsync(await ingest.ModelForAsync(collection), RequestBody.OptionalString(root, "image")!, ct)).Vector;
+                using (ingest.Engine.Admission.Admit(1))
+                    query = (await ingest.EmbedAsync(await ingest.ModelForAsync(collection), RequestBody.OptionalString(root, "image")!, ct)).Vector;
                 break;
             case "text":
                 query = (await ingest.Engine.EmbedTextsAsync(await ingest.ModelForAsync(collection), [RequestBody.OptionalString(root, "text")!], ct)).Vectors[0];
@@ -307,16 +316,16 @@ internal static partial class CollectionEndpoints
     {
         ICollectionStore store = await stores.GetAsync();
         CollectionInfo collection = await RequireAsync(store, name, ct);
-        using JsonDocument doc = await RequestBody.ReadJsonObjectAsync(request, ct);
-        string[] positive = ReadIds(doc.RootElement, "positive", required: true);
-        string[] negative = ReadIds(doc.RootElement, "negative", required: false);
+        JsonElement body = await RequestBody.ReadJsonObjectAsync(request, ct);
+        string[] positive = ReadIds(body, "positive", required: true);
+        string[] negative = ReadIds(body, "negative", required: false);
         var positiveVectors = new List<float[]>();
         var negativeVectors = new List<float[]>();
         foreach (string id in positive) positiveVectors.Add((await store.GetItemAsync(name, id, ct) ?? throw NoItem(name, id)).Vector);
         foreach (string id in negative) negativeVectors.Add((await store.GetItemAsync(name, id, ct) ?? throw NoItem(name, id)).Vector);
 
         float[] query = VectorAnalysis.RecommendationQuery(positiveVectors, negativeVectors);
-        IReadOnlyList<SearchHit> hits = await store.SearchAsync(name, ReadQuery(doc.RootElement, query) with { Exclude = positive.Concat(negative).ToHashSet(StringComparer.Ordinal) }, ct);
+        IReadOnlyList<SearchHit> hits = await store.SearchAsync(name, ReadQuery(body, query) with { Exclude = positive.Concat(negative).ToHashSet(StringComparer.Ordinal) }, ct);
         return new SearchResponse(name, collection.Model, hits.Select(h => new Hit(h.Id, h.Score, h.Metadata, h.Source)).ToArray());
     }
 
@@ -324,8 +333,7 @@ internal static partial class CollectionEndpoints
     {
         ICollectionStore store = await stores.GetAsync();
         CollectionInfo collection = await RequireAsync(store, name, ct);
-        using JsonDocument doc = await ReadOptionalJsonAsync(request, ct);
-        JsonElement root = doc.RootElement;
+        JsonElement root = await ReadOptionalJsonAsync(request, ct);
         float threshold = ReadThreshold(root, "threshold") ?? ModelCatalog.DuplicateThreshold(collection.Model, InstalledManifest(engine, collection.Model));
         int phashDistance = RequestBody.OptionalInt(root, "phash_distance", 0, 64, " (differing bits of the 64-bit perceptual hash)") ?? DuplicateFinder.DefaultPhashDistance;
         string kind = RequestBody.OptionalString(root, "kind") ?? "all";
@@ -357,9 +365,9 @@ internal static partial class CollectionEndpoints
     {
         ICollectionStore store = await stores.GetAsync();
         await RequireAsync(store, name, ct);
-        using JsonDocument doc = await ReadOptionalJsonAsync(request, ct);
-        float? threshold = ReadThreshold(doc.RootElement, "threshold");
-        int? k = RequestBody.OptionalInt(doc.RootElement, "k", 1, MaxK);
+        JsonElement body = await ReadOptionalJsonAsync(request, ct);
+        float? threshold = ReadThreshold(body, "threshold");
+        int? k = RequestBody.OptionalInt(body, "k", 1, MaxK);
         if (threshold is not null && k is not null) throw ApiException.BadRequest("Give 'threshold' or 'k', not both.");
         List<CollectionItem> items = await store.ReadAllAsync(name, ct).ToListAsync(ct);
         return k is int clusters
@@ -367,10 +375,10 @@ internal static partial class CollectionEndpoints
             : new ClustersResponse("threshold", threshold ?? 0.85f, null, VectorAnalysis.ThresholdClusters(items, threshold ?? 0.85f).ToArray());
     }
 
-    internal static async Task<JsonDocument> ReadOptionalJsonAsync(HttpRequest request, CancellationToken ct) =>
+    internal static async Task<JsonElement> ReadOptionalJsonAsync(HttpRequest request, CancellationToken ct) =>
         request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0
             ? await RequestBody.ReadJsonObjectAsync(request, ct)
-            : JsonDocument.Parse("{}");
+            : JsonElement.Parse("{}");
 
     private static SearchQuery ReadQuery(JsonElement root, float[] vector)
     {

@@ -3,6 +3,7 @@ using ImageEmbed.Application.Ingest;
 using ImageEmbed.Imaging;
 using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Models;
+using ImageEmbed.Models.Batching;
 using ImageEmbed.Models.Embeddings;
 using ImageEmbed.Service.Errors;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -28,6 +29,8 @@ internal static class CoreVizEndpoints
 
     private static async Task<Ok<CoreVizResponse>> EmbedAsync(HttpRequest request, ImageIngest ingest, ImagingOptions imaging, CancellationToken ct)
     {
+        // One image: admitted before its body is read, so a refusal costs nothing.
+        using ImageAdmission.Lease admitted = ingest.Engine.Admission.Admit(1);
         ImageEmbedding embedding;
         int? dimensions = null;
         EmbeddingEncoding encoding = EmbeddingJson.Parse(request.Query["encoding_format"].ToString() is { Length: > 0 } q ? q : null);
@@ -35,13 +38,13 @@ internal static class CoreVizEndpoints
         string mediaType = contentType?.MediaType.Value?.ToLowerInvariant() ?? "";
         if (mediaType is "application/json" or "" || mediaType.EndsWith("+json", StringComparison.Ordinal))
         {
-            using JsonDocument doc = await RequestBody.ReadJsonObjectAsync(request, ct);
-            string? image = RequestBody.OptionalString(doc.RootElement, "image");
+            JsonElement body = await RequestBody.ReadJsonObjectAsync(request, ct);
+            string? image = RequestBody.OptionalString(body, "image");
             if (string.IsNullOrWhiteSpace(image)) throw ApiException.BadRequest("Missing required field 'image' (an http(s) URL or a data:image/...;base64 URI).", "image");
-            if (RequestBody.OptionalString(doc.RootElement, "encoding_format") is { } format) encoding = EmbeddingJson.Parse(format);
+            if (RequestBody.OptionalString(body, "encoding_format") is { } format) encoding = EmbeddingJson.Parse(format);
             // The model first, so that a bad model name costs no download.
-            LoadedModel model = await ingest.ModelAsync(RequestBody.OptionalString(doc.RootElement, "model"));
-            dimensions = RequestBody.Dimensions(doc.RootElement, model.Manifest); // as /v1/embeddings takes it
+            LoadedModel model = await ingest.ModelAsync(RequestBody.OptionalString(body, "model"));
+            dimensions = RequestBody.Dimensions(body, model.Manifest); // as /v1/embeddings takes it
             embedding = await ingest.EmbedAsync(model, image, ct);
         }
         else if (mediaType == "multipart/form-data")

@@ -36,8 +36,7 @@ internal static class JobEndpoints
 
     private static async Task<IResult> CreateAsync(HttpRequest request, JobStore jobs, JobRunner runner, CollectionStoreProvider stores, EmbeddingEngine engine, ServiceOptions options, CancellationToken ct)
     {
-        using JsonDocument doc = await RequestBody.ReadJsonObjectAsync(request, ct);
-        JsonElement root = doc.RootElement;
+        JsonElement root = await RequestBody.ReadJsonObjectAsync(request, ct);
         string? collectionName = RequestBody.OptionalString(root, "collection");
         string? model = RequestBody.OptionalString(root, "model");
         List<JobItemSpec> items = ReadItems(root, options.MaxJobItems);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ImageEmbed.Application.Ingest;
 using ImageEmbed.Models;
+using ImageEmbed.Models.Batching;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Embeddings;
 using ImageEmbed.Service.Errors;
@@ -29,8 +30,8 @@ internal static class OpenAiEndpoints
 
     private static async Task<Ok<OpenAiResponse>> EmbedAsync(HttpContext context, ImageIngest ingest, ServiceOptions options, CancellationToken ct)
     {
-        using JsonDocument doc = await RequestBody.ReadJsonObjectAsync(context.Request, ct);
-        JsonElement root = doc.RootElement;
+        ingest.Engine.Admission.ThrowIfFull(); // before the body: a refusal then costs nothing
+        JsonElement root = await RequestBody.ReadJsonObjectAsync(context.Request, ct);
         if (!root.TryGetProperty("input", out JsonElement input) || input.ValueKind == JsonValueKind.Null)
             throw ApiException.BadRequest("Missing required field 'input'.", "input");
         string? modality = RequestBody.OptionalString(root, "modality");
@@ -45,6 +46,8 @@ internal static class OpenAiEndpoints
         string[] texts = items.OfType<EmbeddingInput.Text>().Select(t => t.Value).ToArray();
         if (texts.Length > 0) model.RequireText("embed text (to send an image URL as a plain string, add \"modality\": \"image\")");
 
+        // All the request's images are admitted, or none: a batch that cannot be taken whole is refused before any work.
+        using ImageAdmission.Lease admitted = ingest.Engine.Admission.Admit(items.Count - texts.Length);
         // Images go to the engine all at once, so that they share inference batches; texts run as one batch.
         Task<TextEmbeddings>? textTask = texts.Length > 0 ? ingest.Engine.EmbedTextsAsync(model, texts, ct) : null;
         Task<ImageEmbedding>?[] imageTasks = items.Select(item => item switch

@@ -1,3 +1,4 @@
+using ImageEmbed.Imaging;
 using ImageEmbed.Models;
 using ImageEmbed.Service.Hosting;
 using ImageEmbed.Service.Metrics;
@@ -14,13 +15,17 @@ internal static class OpsEndpoints
         app.MapGet("/metrics", WriteMetrics).WithName("Metrics").WithSummary("Prometheus text: request counts and per-stage latency histograms.");
     }
 
-    private static IResult Ready(ModelWarmupService warmup, EmbeddingEngine engine, ServiceOptions options)
+    private static IResult Ready(ModelWarmupService warmup, EmbeddingEngine engine, ServiceOptions options, ImagingOptions imaging)
     {
         if (!warmup.IsReady)
             return Results.Json(new { status = warmup.Failure is null ? "loading" : "failed", message = warmup.Failure ?? "The default model is still loading." }, statusCode: 503);
         string[] stalled = engine.Loaded.Where(m => !m.Batcher.IsResponsive(TimeSpan.FromSeconds(options.StallSeconds))).Select(m => m.Name).ToArray();
         if (stalled.Length > 0)
             return Results.Json(new { status = "stalled", message = $"Inference for {string.Join(", ", stalled)} has not answered within {options.StallSeconds} s (Service:StallSeconds)." }, statusCode: 503);
+        // Photos decode in milliseconds; every decoder on one image for half the deadline means costly files hold them all.
+        var costly = TimeSpan.FromMilliseconds(imaging.DecodeTimeoutMs / 2.0);
+        if (engine.DecodersBusyLongerThan(costly) == engine.Plan.DecodeConcurrency)
+            return Results.Json(new { status = "saturated", message = $"All {engine.Plan.DecodeConcurrency} image decoders have each been on one image for over {costly.TotalSeconds:0.#} s (half of Imaging:DecodeTimeoutMs); new images wait behind them." }, statusCode: 503);
         return Results.Ok(new { status = "ready", models = engine.Loaded.Select(m => m.Name).ToArray() });
     }
 

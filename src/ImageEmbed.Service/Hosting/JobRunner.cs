@@ -108,6 +108,8 @@ internal sealed partial class JobRunner(JobStore jobs, ImageIngest ingest, Colle
             try
             {
                 LoadedModel model = await loading;
+                // A job waits its turn among the images in flight instead of being refused like a request.
+                using ImageAdmission.Lease admitted = await ingest.Engine.Admission.AdmitAsync(1, ct);
                 if (collection is null)
                     return new JobItemOutcome(item.Index, (await ingest.EmbedAsync(model, item.Url, ct)).Vector);
                 // Into a collection: the ingest path (content cache, fingerprint).
