@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using NetVips;
 using static NetVips.Enums;
 
@@ -118,17 +119,37 @@ public sealed class VipsImage : IDisposable
         // libvips allocates the pixels (g_malloc); they are copied out and freed here, so no managed
         // array of the image's size is made per decode.
         const string context = "Could not decode image pixels";
-        using var timeout = deadline is { } limit ? new CancellationTokenSource(limit) : null;
-        if (timeout is not null) _image.SetProgress(s_noProgress, timeout.Token);
+        // The eval signal comes with every few tiles computed; the handler compares the clock itself, so the stop does
+        // not wait for a timer callback on a busy thread pool (which let a decode run past a 1 ms deadline).
+        long started = Stopwatch.GetTimestamp();
+        bool killed = false;
+        NetVips.Image.EvalDelegate? onEval = null;
+        ulong handler = 0;
+        if (deadline is { } limit)
+        {
+            onEval = (image, _) =>
+            {
+                if (killed || Stopwatch.GetElapsedTime(started) <= limit) return;
+                killed = true;
+                image.SetKill(true);
+            };
+            _image.SetProgress(true);
+            handler = _image.SignalConnect(NetVips.Enums.Signals.Eval, onEval);
+        }
         nint pixels;
         ulong size;
         try
         {
             (pixels, size) = Native(() => (_image.WriteToMemory(out ulong n), n), context);
         }
-        catch (VipsException) when (timeout?.IsCancellationRequested == true)
+        catch (VipsException) when (killed)
         {
             throw new TimeoutException($"libvips was stopped after {deadline!.Value.TotalMilliseconds:0} ms.");
+        }
+        finally
+        {
+            if (handler != 0) _image.SignalHandlerDisconnect(handler);
+            GC.KeepAlive(onEval);
         }
         if (pixels == 0) throw VipsException.FromErrorBuffer(context);
         try
@@ -149,7 +170,6 @@ public sealed class VipsImage : IDisposable
 
     public void Dispose() => _image.Dispose();
 
-    private static readonly IProgress<int> s_noProgress = new Progress<int>();
 
     private static VipsImage Wrap(Func<Image> operation, string context) => new(Native(operation, context));
 
