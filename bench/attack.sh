@@ -11,16 +11,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 attackers="${1:-4}"; seconds="${2:-30}"
 port="${BENCH_PORT:-5097}"
-data="$(mktemp -d)"
-
-env IMAGEEMBED_MODELS_DIR="${IMAGEEMBED_MODELS_DIR:-$root/../shared/models}" IMAGEEMBED_DATA_DIR="$data" IMAGEEMBED_AUTO_PULL=false \
-  "$root/imageembed" serve --urls "http://127.0.0.1:$port" --no-auth >"$data/serve.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
-until curl -sf -o /dev/null "http://127.0.0.1:$port/readyz"; do
-  kill -0 "$server" 2>/dev/null || { cat "$data/serve.log" >&2; exit 1; }
-  sleep 0.2
-done
+. "$root/bench/serve.sh"
+serve_on "$port" IMAGEEMBED_MODELS_DIR="${IMAGEEMBED_MODELS_DIR:-$root/../shared/models}"
 
 python3 - "$port" "$attackers" "$seconds" "$root/../shared/images/dev" <<'EOF'
 import base64, http.client, json, os, struct, sys, threading, time, zlib

@@ -14,16 +14,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 clients="${1:-16}"; per="${2:-128}"; models="$(cd "${3:-$root/../shared/models}" && pwd)"
 images="$root/../shared/images/dev"
 port="${BENCH_PORT:-5098}"
-data="$(mktemp -d)"
-
-env IMAGEEMBED_MODELS_DIR="$models" IMAGEEMBED_DATA_DIR="$data" IMAGEEMBED_AUTO_PULL=false ${MEMORY_ENV:-} \
-  "$root/imageembed" serve --urls "http://127.0.0.1:$port" --no-auth >"$data/serve.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
-until curl -sf -o /dev/null "http://127.0.0.1:$port/readyz"; do
-  kill -0 "$server" 2>/dev/null || { cat "$data/serve.log" >&2; exit 1; }
-  sleep 0.2
-done
+. "$root/bench/serve.sh"
+serve_on "$port" IMAGEEMBED_MODELS_DIR="$models" ${MEMORY_ENV:-}
 rss() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$server/status"; }
 sleep 10
 echo "idle after start: $(rss) MiB"

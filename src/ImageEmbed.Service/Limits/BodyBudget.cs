@@ -43,38 +43,24 @@ internal sealed class BodyBudgetMiddleware(RequestDelegate next, BodyBudget budg
     public async Task InvokeAsync(HttpContext context)
     {
         HttpRequest request = context.Request;
+        long declared = 0;
+        CountedBody? counted = null;
         if (request.ContentLength is long length)
         {
-            if (length == 0)
-            {
-                await next(context);
-                return;
-            }
-            if (!budget.TryReserve(length)) throw budget.Refusal(length);
-            try
-            {
-                await next(context);
-            }
-            finally
-            {
-                budget.Release(length);
-            }
-            return;
+            if (length > 0 && !budget.TryReserve(length)) throw budget.Refusal(length);
+            declared = length;
         }
-        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true)
+        else if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
         {
-            await next(context);
-            return;
+            request.Body = counted = new CountedBody(request.Body, budget);
         }
-        var counted = new CountedBody(request.Body, budget);
-        request.Body = counted;
         try
         {
             await next(context);
         }
         finally
         {
-            budget.Release(counted.Reserved);
+            budget.Release(declared + (counted?.Reserved ?? 0));
         }
     }
 
