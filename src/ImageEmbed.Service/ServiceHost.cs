@@ -77,6 +77,8 @@ public static class ServiceHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelWarmupService>());
         builder.Services.AddHostedService<MemoryTrimmer>();
         builder.Services.AddPerKeyRateLimits();
+        builder.Services.AddCors();
+        builder.Services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<ServiceOptions>(BrowserOrigins.Configure);
         builder.Services.AddOpenApi(o => o.AddSchemaTransformer((schema, context, _) =>
         {
             // A vector is written by its own converter: describe the two shapes it takes.
@@ -116,6 +118,7 @@ public static class ServiceHost
         _ = app.Services.GetRequiredService<ApiKeyStore>(); // print a generated key at start, not on the first request
 
         app.UseMiddleware<RequestMetricsMiddleware>();
+        if (service.CorsOrigins.Length > 0) app.UseCors(); // preflights are answered here, before a key is asked for
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseMiddleware<ApiKeyMiddleware>();
         app.UseRateLimiter();
@@ -123,13 +126,15 @@ public static class ServiceHost
 
         app.MapOpenApi("/openapi.json");
         OpsEndpoints.Map(app);
+        KeyEndpoints.Map(app);
         CoreVizEndpoints.Map(app);
         OpenAiEndpoints.Map(app);
         ClassifyEndpoints.Map(app);
         CollectionEndpoints.Map(app);
         JobEndpoints.Map(app);
         WebUiEndpoints.Map(app);
-        app.MapFallback(context => ErrorWriter.WriteAsync(context, new ApiError(404, $"No route {context.Request.Method} {context.Request.Path}. See /openapi.json.", "invalid_request_error", "not_found")));
+        app.MapFallback(context => ErrorWriter.WriteAsync(context, new ApiError(404, $"No route {context.Request.Method} {context.Request.Path}. See /openapi.json.", "invalid_request_error", "not_found")))
+            .RequireScope(Storage.Keys.KeyScope.Embed);
         return app;
     }
 

@@ -1,10 +1,21 @@
+using ImageEmbed.Storage.Keys;
+
 namespace ImageEmbed.Service;
 
 /// <summary>HTTP-facing settings. Bound from the <c>Service</c> section / <c>IMAGEEMBED_*</c> variables.</summary>
 public sealed class ServiceOptions
 {
-    /// <summary>Plain API keys accepted, comma-separated (<c>IMAGEEMBED_API_KEYS</c>). Hashed on load; never logged.</summary>
+    /// <summary>
+    /// Plain API keys accepted, comma-separated (<c>IMAGEEMBED_API_KEYS</c>), each <c>KEY</c> (every scope) or
+    /// <c>KEY:SCOPE</c> (<see cref="KeyScope"/>: embed, read, write, admin). Hashed on load; never logged.
+    /// </summary>
     public string ApiKeys { get; set; } = "";
+
+    /// <summary>
+    /// Browser origins allowed to call the API from their pages (<c>IMAGEEMBED_CORS_ORIGINS</c>), comma-separated, each
+    /// <c>scheme://host[:port]</c>, or <c>*</c> for any. Defaults to none: only pages served by the service itself.
+    /// </summary>
+    public string CorsOrigins { get; set; } = "";
 
     /// <summary>Serve without API keys (<c>--no-auth</c>). For local experiments only; a warning is logged at start.</summary>
     public bool NoAuth { get; set; }
@@ -36,8 +47,36 @@ public sealed class ServiceOptions
     /// </summary>
     public long MaxBodyBytesInFlight { get; set; } = 256L << 20;
 
+    /// <summary>The entries of <see cref="ApiKeys"/>.</summary>
+    /// <exception cref="ArgumentException">An entry names a scope that does not exist (the message does not quote the key).</exception>
+    public static IEnumerable<(string Key, KeyScope Scope)> ParseApiKeys(string apiKeys)
+    {
+        string[] entries = apiKeys.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        for (int i = 0; i < entries.Length; i++)
+        {
+            if (!KeyScopes.TryParseEntry(entries[i], out string key, out KeyScope scope))
+                throw new ArgumentException($"Service:ApiKeys (IMAGEEMBED_API_KEYS): entry {i + 1} ends in ':' and something other than a scope; write KEY or KEY:SCOPE with SCOPE {KeyScopes.Names}.");
+            yield return (key, scope);
+        }
+    }
+
+    /// <summary>The entries of <see cref="CorsOrigins"/>, each checked to be a bare <c>scheme://host[:port]</c> origin.</summary>
+    /// <exception cref="ArgumentException">An entry is not an origin.</exception>
+    public static IReadOnlyList<string> ParseCorsOrigins(string origins) =>
+        origins.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(o =>
+            o == "*" || Uri.TryCreate(o, UriKind.Absolute, out Uri? uri) && uri.Scheme is "http" or "https" && uri.PathAndQuery == "/" && !o.EndsWith('/') && uri.UserInfo.Length == 0
+                ? o
+                : throw new ArgumentException($"Service:CorsOrigins (IMAGEEMBED_CORS_ORIGINS): '{o}' is not an origin; write scheme://host[:port], e.g. https://app.example, with no path or trailing slash.")).ToList();
+
     public IEnumerable<string> Validate()
     {
+        foreach (Func<object> parse in new Func<object>[] { () => ParseApiKeys(ApiKeys).ToList(), () => ParseCorsOrigins(CorsOrigins) })
+        {
+            string? problem = null;
+            try { parse(); }
+            catch (ArgumentException e) { problem = e.Message; }
+            if (problem is not null) yield return problem;
+        }
         if (MaxBodyBytesInFlight < 1 << 20) yield return $"Service:MaxBodyBytesInFlight must be at least 1048576 (1 MiB) (was {MaxBodyBytesInFlight}).";
         if (RateLimitPerMinute < 0) yield return $"Service:RateLimitPerMinute must be 0 (unlimited) or more (was {RateLimitPerMinute}).";
         if (StallSeconds < 1) yield return $"Service:StallSeconds must be at least 1 (was {StallSeconds}).";

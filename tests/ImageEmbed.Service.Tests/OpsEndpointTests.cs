@@ -95,25 +95,27 @@ public sealed class ApiKeyStoreTests : IDisposable
         ApiKeyStore store = ApiKeyStore.Load(new ServiceOptions(), _dir, out string? generated);
 
         Assert.NotNull(generated);
-        Assert.True(store.IsValid(generated));
-        Assert.False(store.IsValid(generated + "x"));
+        Assert.NotNull(store.Find(generated));
+        Assert.Null(store.Find(generated + "x"));
         string file = File.ReadAllText(Path.Combine(_dir, ApiKeyStore.FileName));
         Assert.DoesNotContain(generated, file, StringComparison.Ordinal);
         if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_dir, ApiKeyStore.FileName)));
 
         ApiKeyStore again = ApiKeyStore.Load(new ServiceOptions(), _dir, out string? second);
         Assert.Null(second);
-        Assert.True(again.IsValid(generated));
+        Assert.NotNull(again.Find(generated));
     }
 
     [Fact]
     public void Load_ConfiguredKeys_NoGenerationAndEachKeyWorks()
     {
-        ApiKeyStore store = ApiKeyStore.Load(new ServiceOptions { ApiKeys = " alpha-key , beta-key " }, _dir, out string? generated);
+        ApiKeyStore store = ApiKeyStore.Load(new ServiceOptions { ApiKeys = " alpha-key , beta-key:read,gamma:key:embed " }, _dir, out string? generated);
         Assert.Null(generated);
-        Assert.True(store.IsValid("alpha-key"));
-        Assert.True(store.IsValid("beta-key"));
-        Assert.False(store.IsValid(""));
+        Assert.Equal(Storage.Keys.KeyScope.Admin, store.Find("alpha-key"));
+        Assert.Equal(Storage.Keys.KeyScope.Read, store.Find("beta-key"));
+        Assert.Equal(Storage.Keys.KeyScope.Embed, store.Find("gamma:key"));
+        Assert.Null(store.Find("beta-key:read"));
+        Assert.Null(store.Find(""));
         Assert.False(File.Exists(Path.Combine(_dir, ApiKeyStore.FileName)));
     }
 

@@ -38,6 +38,8 @@ internal sealed class CalibrationMemo(string file)
                 // Whole-file replace: a reader never sees half a file, and a crash leaves the old one.
                 string temporary = file + "." + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + ".tmp";
                 File.WriteAllText(temporary, JsonSerializer.Serialize(all));
+                // It lives in the data folder, whose files are the owner's alone (see Storage's PrivateFiles).
+                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
                 File.Move(temporary, file, overwrite: true);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

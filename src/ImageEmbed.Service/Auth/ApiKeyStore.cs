@@ -7,7 +7,8 @@ namespace ImageEmbed.Service.Auth;
 /// <summary>
 /// The API keys the service accepts: those in <see cref="ServiceOptions.ApiKeys"/> plus those in
 /// <c>api-keys.json</c> in the data folder (<see cref="ApiKeyFile"/>, edited by <c>imageembed keys</c>).
-/// Only hashes are held; a presented key is hashed and compared with every stored hash in constant time.
+/// Only hashes are held, each with its <see cref="KeyScope"/>; a presented key is hashed and compared with every
+/// stored hash in constant time.
 /// The file is re-read when it changes (checked at most once a second), so a created key works and a
 /// revoked one stops working without a restart.
 /// </summary>
@@ -15,13 +16,15 @@ internal sealed class ApiKeyStore
 {
     public const string FileName = ApiKeyFile.FileName;
 
-    private readonly byte[][] _configured;
+    private readonly KeyHash[] _configured;
     private readonly string? _dataDirectory;
-    private volatile byte[][] _fromFile;
+    private volatile KeyHash[] _fromFile;
     private DateTime _fileStamp;
     private long _nextCheck;
 
-    private ApiKeyStore(IEnumerable<byte[]> configured, string? dataDirectory, byte[][] fromFile, DateTime fileStamp)
+    private readonly record struct KeyHash(byte[] Sha256, KeyScope Scope);
+
+    private ApiKeyStore(IEnumerable<KeyHash> configured, string? dataDirectory, KeyHash[] fromFile, DateTime fileStamp)
     {
         _configured = configured.ToArray();
         _dataDirectory = dataDirectory;
@@ -35,25 +38,25 @@ internal sealed class ApiKeyStore
     public static ApiKeyStore Load(ServiceOptions options, string dataDirectory, out string? generated)
     {
         generated = null;
-        var configured = options.ApiKeys.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ApiKeyFile.Hash).ToList();
+        var configured = ServiceOptions.ParseApiKeys(options.ApiKeys).Select(k => new KeyHash(ApiKeyFile.Hash(k.Key), k.Scope)).ToList();
         List<StoredApiKey> stored = ApiKeyFile.Read(dataDirectory);
         if (configured.Count == 0 && stored.Count == 0 && !options.NoAuth)
             (generated, _) = ApiKeyFile.Create(dataDirectory, "generated on first start");
         return new ApiKeyStore(configured, dataDirectory, ReadHashes(dataDirectory), Stamp(dataDirectory));
     }
 
-    /// <summary>True when <paramref name="presented"/> is one of the keys. Takes the same time whichever key matches, or none.</summary>
-    public bool IsValid(ReadOnlySpan<char> presented)
+    /// <summary>The scope of <paramref name="presented"/>, or null when it is none of the keys. Takes the same time whichever key matches, or none.</summary>
+    public KeyScope? Find(ReadOnlySpan<char> presented)
     {
-        if (presented.IsEmpty || presented.Length > 512) return false;
+        if (presented.IsEmpty || presented.Length > 512) return null;
         RefreshIfChanged();
         Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(presented.Length)];
         int length = Encoding.UTF8.GetBytes(presented, utf8);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(utf8[..length], hash);
-        bool match = false;
-        foreach (byte[] stored in _configured) match |= CryptographicOperations.FixedTimeEquals(stored, hash);
-        foreach (byte[] stored in _fromFile) match |= CryptographicOperations.FixedTimeEquals(stored, hash);
+        KeyScope? match = null;
+        foreach (KeyHash stored in _configured) if (CryptographicOperations.FixedTimeEquals(stored.Sha256, hash)) match = Widest(match, stored.Scope);
+        foreach (KeyHash stored in _fromFile) if (CryptographicOperations.FixedTimeEquals(stored.Sha256, hash)) match = Widest(match, stored.Scope);
         return match;
     }
 
@@ -78,8 +81,11 @@ internal sealed class ApiKeyStore
         }
     }
 
-    private static byte[][] ReadHashes(string dataDirectory) =>
-        ApiKeyFile.Read(dataDirectory).Select(k => Convert.FromHexString(k.Sha256)).ToArray();
+    // The same key listed twice with different scopes holds the wider one.
+    private static KeyScope Widest(KeyScope? a, KeyScope b) => a is { } x && x > b ? x : b;
+
+    private static KeyHash[] ReadHashes(string dataDirectory) =>
+        ApiKeyFile.Read(dataDirectory).Select(k => new KeyHash(Convert.FromHexString(k.Sha256), k.EffectiveScope)).ToArray();
 
     private static DateTime Stamp(string dataDirectory) => File.GetLastWriteTimeUtc(ApiKeyFile.PathIn(dataDirectory));
 }

@@ -3,7 +3,9 @@ using ImageEmbed.Application.Ingest;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Batching;
 using ImageEmbed.Models.Embeddings;
+using ImageEmbed.Service.Auth;
 using ImageEmbed.Service.Errors;
+using ImageEmbed.Storage.Keys;
 
 namespace ImageEmbed.Service.Endpoints;
 
@@ -16,6 +18,7 @@ internal static class ClassifyEndpoints
     {
         app.MapPost("/v1/classify", ClassifyAsync)
             .WithName("Classify")
+            .RequireScope(KeyScope.Embed)
             .WithSummary("Zero-shot tagging: {\"image\", \"labels\": [...], \"model\", \"prompt_template\"} gives a score per label, highest first.")
             .Produces<ClassifyResponse>()
             .ProducesApiErrors();

@@ -8,10 +8,12 @@ using ImageEmbed.Models;
 using ImageEmbed.Models.Batching;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Embeddings;
+using ImageEmbed.Service.Auth;
 using ImageEmbed.Service.Errors;
 using ImageEmbed.Service.Hosting;
 using ImageEmbed.Storage;
 using ImageEmbed.Storage.Analysis;
+using ImageEmbed.Storage.Keys;
 
 namespace ImageEmbed.Service.Endpoints;
 
@@ -26,21 +28,21 @@ internal static partial class CollectionEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         RouteGroupBuilder group = app.MapGroup("/v1/collections").WithTags("Collections");
-        group.MapGet("", ListAsync).WithName("ListCollections");
-        group.MapPut("/{name}", CreateAsync).WithName("CreateCollection").WithSummary("Create a collection for a model: {\"model\": \"default\"}. Idempotent; 409 if it exists for another model.").ProducesApiErrors();
-        group.MapGet("/{name}", GetAsync).WithName("GetCollection").ProducesApiErrors();
-        group.MapDelete("/{name}", DeleteAsync).WithName("DeleteCollection").ProducesApiErrors();
-        group.MapPost("/{name}/items", UpsertAsync).WithName("UpsertItems").WithSummary("Upsert {\"items\": [{\"id\", \"image\" | \"vector\", \"metadata\", \"source\"}]}; one result per item.").ProducesApiErrors();
-        group.MapGet("/{name}/items", ListItemsAsync).WithName("ListItems").WithSummary("A page of items in id order, without vectors: ?offset=0&limit=100 (limit at most 1000).").ProducesApiErrors();
-        group.MapPost("/{name}/map", MapAsync).WithName("CollectionMap").WithSummary("Every item placed in 2-D by its first two principal components (x, y within -1..1), with k-means clusters ({\"k\"}, default about sqrt(n/2)).").ProducesApiErrors();
-        group.MapGet("/{name}/items/{id}", GetItemAsync).WithName("GetItem").WithSummary("The item with its vector; its ETag is the content hash of its image.").ProducesApiErrors();
-        group.MapMethods("/{name}/items/{id}", [HttpMethods.Head], HeadItemAsync).WithName("HeadItem").WithSummary("200 when the item exists, with its image's content hash (quoted SHA-256) as the ETag and no vector; 404 when not. How 'imageembed index --server' skips unchanged files.").ProducesApiErrors();
-        group.MapGet("/{name}/items/{id}/thumbnail", ThumbnailAsync).WithName("GetItemThumbnail").WithSummary("The item's image as a JPEG thumbnail (longest side 256 px); 404 for items given as vectors.").Produces(200, contentType: "image/jpeg").ProducesApiErrors();
-        group.MapDelete("/{name}/items/{id}", DeleteItemAsync).WithName("DeleteItem").ProducesApiErrors();
-        group.MapPost("/{name}/search", SearchAsync).WithName("Search").WithSummary("Query by exactly one of image, text, vector, id; k, min_score, filter (metadata equality).").ProducesApiErrors();
-        group.MapPost("/{name}/recommend", RecommendAsync).WithName("Recommend").WithSummary("More like the positive ids, less like the negative ids.").ProducesApiErrors();
-        group.MapPost("/{name}/duplicates", DuplicatesAsync).WithName("Duplicates").WithSummary("Groups of duplicates; each pair is \"exact\" (same bytes, or pHash distance <= phash_distance) or \"similar\" (cosine >= threshold, default per model). Options: threshold, phash_distance, kind (all|exact|similar).").ProducesApiErrors();
-        group.MapPost("/{name}/clusters", ClustersAsync).WithName("Clusters").WithSummary("Connected groups at threshold (default 0.85), or k-means with k.").ProducesApiErrors();
+        group.MapGet("", ListAsync).RequireScope(KeyScope.Read).WithName("ListCollections");
+        group.MapPut("/{name}", CreateAsync).RequireScope(KeyScope.Write).WithName("CreateCollection").WithSummary("Create a collection for a model: {\"model\": \"default\"}. Idempotent; 409 if it exists for another model.").ProducesApiErrors();
+        group.MapGet("/{name}", GetAsync).RequireScope(KeyScope.Read).WithName("GetCollection").ProducesApiErrors();
+        group.MapDelete("/{name}", DeleteAsync).RequireScope(KeyScope.Write).WithName("DeleteCollection").ProducesApiErrors();
+        group.MapPost("/{name}/items", UpsertAsync).RequireScope(KeyScope.Write).WithName("UpsertItems").WithSummary("Upsert {\"items\": [{\"id\", \"image\" | \"vector\", \"metadata\", \"source\"}]}; one result per item.").ProducesApiErrors();
+        group.MapGet("/{name}/items", ListItemsAsync).RequireScope(KeyScope.Read).WithName("ListItems").WithSummary("A page of items in id order, without vectors: ?offset=0&limit=100 (limit at most 1000).").ProducesApiErrors();
+        group.MapPost("/{name}/map", MapAsync).RequireScope(KeyScope.Read).WithName("CollectionMap").WithSummary("Every item placed in 2-D by its first two principal components (x, y within -1..1), with k-means clusters ({\"k\"}, default about sqrt(n/2)).").ProducesApiErrors();
+        group.MapGet("/{name}/items/{id}", GetItemAsync).RequireScope(KeyScope.Read).WithName("GetItem").WithSummary("The item with its vector; its ETag is the content hash of its image.").ProducesApiErrors();
+        group.MapMethods("/{name}/items/{id}", [HttpMethods.Head], HeadItemAsync).RequireScope(KeyScope.Read).WithName("HeadItem").WithSummary("200 when the item exists, with its image's content hash (quoted SHA-256) as the ETag and no vector; 404 when not. How 'imageembed index --server' skips unchanged files.").ProducesApiErrors();
+        group.MapGet("/{name}/items/{id}/thumbnail", ThumbnailAsync).RequireScope(KeyScope.Read).WithName("GetItemThumbnail").WithSummary("The item's image as a JPEG thumbnail (longest side 256 px); 404 for items given as vectors.").Produces(200, contentType: "image/jpeg").ProducesApiErrors();
+        group.MapDelete("/{name}/items/{id}", DeleteItemAsync).RequireScope(KeyScope.Write).WithName("DeleteItem").ProducesApiErrors();
+        group.MapPost("/{name}/search", SearchAsync).RequireScope(KeyScope.Read).WithName("Search").WithSummary("Query by exactly one of image, text, vector, id; k, min_score, filter (metadata equality).").ProducesApiErrors();
+        group.MapPost("/{name}/recommend", RecommendAsync).RequireScope(KeyScope.Read).WithName("Recommend").WithSummary("More like the positive ids, less like the negative ids.").ProducesApiErrors();
+        group.MapPost("/{name}/duplicates", DuplicatesAsync).RequireScope(KeyScope.Read).WithName("Duplicates").WithSummary("Groups of duplicates; each pair is \"exact\" (same bytes, or pHash distance <= phash_distance) or \"similar\" (cosine >= threshold, default per model). Options: threshold, phash_distance, kind (all|exact|similar).").ProducesApiErrors();
+        group.MapPost("/{name}/clusters", ClustersAsync).RequireScope(KeyScope.Read).WithName("Clusters").WithSummary("Connected groups at threshold (default 0.85), or k-means with k.").ProducesApiErrors();
     }
 
     public sealed record DuplicatesResponse(float Threshold, int PhashDistance, string Kind, DuplicateGroup[] Groups);

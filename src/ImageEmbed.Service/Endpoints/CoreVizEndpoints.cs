@@ -5,7 +5,9 @@ using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Models;
 using ImageEmbed.Models.Batching;
 using ImageEmbed.Models.Embeddings;
+using ImageEmbed.Service.Auth;
 using ImageEmbed.Service.Errors;
+using ImageEmbed.Storage.Keys;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 
@@ -18,6 +20,7 @@ internal static class CoreVizEndpoints
     {
         app.MapPost("/api/ai/embeddings", EmbedAsync)
             .WithName("CreateImageEmbedding")
+            .RequireScope(KeyScope.Embed)
             .WithSummary("Embed one image (JSON with an http(s) URL or data URI; multipart field 'image'; or a raw image/* body).")
             .WithDescription("Content types: application/json {\"image\", \"model\", \"encoding_format\"}; multipart/form-data with a file field 'image' (+ 'model'); or a raw image/* body with ?model=. The format is always recognised from the bytes.")
             .ProducesApiErrors();

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using ImageEmbed.Models;
+using ImageEmbed.Service.Auth;
 using ImageEmbed.Service.Errors;
+using ImageEmbed.Storage.Keys;
 using ImageEmbed.Service.Hosting;
 using ImageEmbed.Storage;
 using ImageEmbed.Storage.Jobs;
@@ -18,7 +20,7 @@ internal static class JobEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        RouteGroupBuilder group = app.MapGroup("/v1/jobs").WithTags("Jobs");
+        RouteGroupBuilder group = app.MapGroup("/v1/jobs").WithTags("Jobs").RequireScope(KeyScope.Write);
         group.MapPost("", CreateAsync).WithName("CreateJob").WithSummary("Start a bulk job: {\"urls\": [...]} or {\"items\": [{\"url\", \"id\", \"metadata\"}]}, optional \"collection\" and \"model\". 202 with the job.").ProducesApiErrors();
         group.MapGet("", List).WithName("ListJobs");
         group.MapGet("/{id}", Get).WithName("GetJob").WithSummary("Progress and per-item errors.").ProducesApiErrors();

@@ -4,7 +4,9 @@ using ImageEmbed.Models;
 using ImageEmbed.Models.Batching;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Embeddings;
+using ImageEmbed.Service.Auth;
 using ImageEmbed.Service.Errors;
+using ImageEmbed.Storage.Keys;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ImageEmbed.Service.Endpoints;
@@ -17,11 +19,13 @@ internal static class OpenAiEndpoints
         app.MapPost("/v1/embeddings", EmbedAsync)
             .WithName("CreateEmbeddings")
             .WithSummary("OpenAI-style embeddings for images (URLs, data URIs, bytes) and, with CLIP-family models, text.")
+            .RequireScope(KeyScope.Embed)
             .WithDescription("Body: {\"input\": string | string[] | [{\"image\"} | {\"text\"}] | image bytes as [0..255], \"model\", \"encoding_format\": float|base64|int8|uint8|binary|ubinary, \"dimensions\", \"modality\": image|text}.")
             .ProducesApiErrors();
         app.MapGet("/v1/models", ListModels)
             .WithName("ListModels")
             .WithSummary("Installed models: id, dimensions, modalities.")
+            .RequireScope(KeyScope.Embed)
             .Produces<ModelList>();
     }
 

@@ -34,7 +34,7 @@ public sealed class ContentCache : IDisposable
     /// <exception cref="SqliteException">The file cannot be opened or is not a database.</exception>
     public static ContentCache Open(string dataDirectory)
     {
-        Directory.CreateDirectory(dataDirectory);
+        PrivateFiles.CreateFolder(dataDirectory);
         SqliteDatabase db = SqliteDatabase.Open(Path.Combine(dataDirectory, FileName), """
             PRAGMA synchronous=NORMAL;
             CREATE TABLE IF NOT EXISTS thumbnails (

@@ -41,7 +41,7 @@ public sealed class EmbeddedStore : ICollectionStore
     /// <param name="int8">Hold vectors in memory as int8 codes, re-scoring search candidates exactly from the file.</param>
     public static Task<EmbeddedStore> OpenAsync(string dataDirectory, bool int8 = false, CancellationToken ct = default) => Task.Run(() =>
     {
-        Directory.CreateDirectory(dataDirectory);
+        PrivateFiles.CreateFolder(dataDirectory);
         string path = Path.Combine(dataDirectory, FileName);
         SqliteDatabase db = SqliteDatabase.Open(path);
         SqliteDatabase? reader = null;

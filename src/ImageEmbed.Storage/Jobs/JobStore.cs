@@ -23,7 +23,7 @@ public sealed class JobStore : IDisposable
 
     public static JobStore Open(string dataDirectory)
     {
-        Directory.CreateDirectory(dataDirectory);
+        PrivateFiles.CreateFolder(dataDirectory);
         SqliteDatabase db = SqliteDatabase.Open(Path.Combine(dataDirectory, FileName), """
             CREATE TABLE IF NOT EXISTS jobs (
                 id TEXT PRIMARY KEY, state TEXT NOT NULL, collection TEXT, model TEXT NOT NULL,

@@ -1,11 +1,16 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace ImageEmbed.Storage.Keys;
 
 /// <summary>A stored key: only its SHA-256 (lower-case hex) is kept, never the key.</summary>
-public sealed record StoredApiKey(string Id, string Sha256, DateTimeOffset Created, string? Name);
+/// <param name="Scope">What the key may do; absent in files written before scopes, which means every scope.</param>
+public sealed record StoredApiKey(string Id, string Sha256, DateTimeOffset Created, string? Name, KeyScope? Scope = null)
+{
+    public KeyScope EffectiveScope => Scope ?? KeyScope.Admin;
+}
 
 /// <summary>
 /// <c>api-keys.json</c> in the data folder: the keys the service accepts besides <c>IMAGEEMBED_API_KEYS</c>.
@@ -16,7 +21,11 @@ public sealed record StoredApiKey(string Id, string Sha256, DateTimeOffset Creat
 public static class ApiKeyFile
 {
     public const string FileName = "api-keys.json";
-    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter<KeyScope>(JsonNamingPolicy.CamelCase) },
+    };
 
     public static string PathIn(string dataDirectory) => Path.Combine(dataDirectory, FileName);
 
@@ -38,20 +47,20 @@ public static class ApiKeyFile
 
     public static void Write(string dataDirectory, IReadOnlyList<StoredApiKey> keys)
     {
-        Directory.CreateDirectory(dataDirectory);
+        PrivateFiles.CreateFolder(dataDirectory);
         string path = PathIn(dataDirectory);
         string temp = path + ".tmp";
         File.WriteAllText(temp, JsonSerializer.Serialize(keys, s_json));
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        PrivateFiles.RestrictFile(temp);
         File.Move(temp, path, overwrite: true);
     }
 
     /// <summary>Creates a key, stores its hash, and returns the key itself: the only time it is ever seen.</summary>
-    public static (string Key, StoredApiKey Stored) Create(string dataDirectory, string? name)
+    public static (string Key, StoredApiKey Stored) Create(string dataDirectory, string? name, KeyScope scope = KeyScope.Admin)
     {
         List<StoredApiKey> keys = Read(dataDirectory);
         string key = NewKey();
-        var stored = new StoredApiKey(Guid.NewGuid().ToString("N")[..12], Convert.ToHexStringLower(Hash(key)), DateTimeOffset.UtcNow, name);
+        var stored = new StoredApiKey(Guid.NewGuid().ToString("N")[..12], Convert.ToHexStringLower(Hash(key)), DateTimeOffset.UtcNow, name, scope);
         keys.Add(stored);
         Write(dataDirectory, keys);
         return (key, stored);

@@ -25,6 +25,7 @@ public sealed partial class SqliteDatabase : IDisposable
     {
         // No pooling: each store keeps its connection for its lifetime, and a pooled one would keep the
         // file open after Dispose (tests and the CLI delete or replace data folders).
+        PrivateFiles.PrepareDatabase(path);
         var builder = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false, DefaultTimeout = 5 };
         var connection = new SqliteConnection(builder.ToString());
         var db = new SqliteDatabase(connection);
