@@ -24,7 +24,7 @@ public sealed class KeysCommandTests : IDisposable
         if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_work.Data, ApiKeyFile.FileName)));
 
         CliRunner.Result list = await _work.RunAsync("keys", "list");
-        Assert.Matches($@"\n{stored.Id}  \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d  ci runner\n", list.Stdout);
+        Assert.Matches($@"\n{stored.Id}  \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d  admin  ci runner\n", list.Stdout);
         Assert.DoesNotContain(key, list.Stdout, StringComparison.Ordinal);
 
         Assert.Equal(0, (await _work.RunAsync("keys", "revoke", stored.Id)).ExitCode);
@@ -32,6 +32,22 @@ public sealed class KeysCommandTests : IDisposable
         CliRunner.Result again = await _work.RunAsync("keys", "revoke", stored.Id);
         Assert.Equal(1, again.ExitCode);
         Assert.Contains($"error: no key with id '{stored.Id}'", again.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KeysCreate_Scope_StoredAndListed()
+    {
+        CliRunner.Result created = await _work.RunAsync("keys", "create", "--scope", "read", "--name", "dashboard");
+        Assert.Equal(0, created.ExitCode);
+        StoredApiKey stored = Assert.Single(ApiKeyFile.Read(_work.Data));
+        Assert.Equal(KeyScope.Read, stored.Scope);
+        Assert.Contains("(read scope)", created.Stderr, StringComparison.Ordinal);
+        Assert.Matches($@"\n{stored.Id}  .{{19}}  read   dashboard\n", (await _work.RunAsync("keys", "list")).Stdout);
+
+        CliRunner.Result wrong = await _work.RunAsync("keys", "create", "--scope", "reed");
+        Assert.Equal(2, wrong.ExitCode);
+        Assert.Contains("Unknown scope 'reed': use embed, read, write or admin.", wrong.Stderr, StringComparison.Ordinal);
+        Assert.Single(ApiKeyFile.Read(_work.Data));
     }
 
     [Fact]
