@@ -41,6 +41,7 @@ public sealed class TestImageServer : IAsyncDisposable
         });
         app.MapGet("/dev/{file}", (string file) => Results.File(File.ReadAllBytes(TestPaths.Dev(file)), "text/plain"));
         app.MapGet("/formats/{file}", (string file) => Results.File(File.ReadAllBytes(TestPaths.Format(file)), "image/jpeg"));
+        app.MapGet("/blank", () => Results.Content("<!doctype html><title>another origin</title>", "text/html")); // a page on another origin, for CORS
         app.MapGet("/redirect", (string to) => Results.Redirect(to));
         app.MapGet("/loop/{n:int}", (int n) => Results.Redirect($"/loop/{n + 1}"));
         app.MapGet("/status/{code:int}", (int code) => Results.StatusCode(code));

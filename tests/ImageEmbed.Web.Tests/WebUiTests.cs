@@ -133,7 +133,7 @@ public sealed class WebUiTests(BrowserFixture fixture) : IClassFixture<BrowserFi
 
         await page.Locator("#api-key").FillAsync(ServiceServer.Key);
         await page.Locator("#key-form button").ClickAsync();
-        await Expect(page.Locator("#key-state")).ToHaveTextAsync("saved in this browser");
+        await Expect(page.Locator("#key-state")).ToHaveTextAsync("saved in this browser · admin scope");
         await page.Locator("#try-a .file-input").SetInputFilesAsync(Photos[2]);
         await Expect(page.Locator("#try-a .dimensions")).ToHaveTextAsync("1792");
         Assert.Equal(ServiceServer.Key, await page.EvaluateAsync<string>("localStorage.getItem('imageembed.apiKey')"));

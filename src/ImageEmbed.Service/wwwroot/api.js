@@ -17,10 +17,9 @@ export class ApiError extends Error {
   }
 }
 
-/** fetch with the key; resolves to the Response when it is 2xx, throws ApiError otherwise. */
-export async function request(path, { method = 'GET', json, body, headers } = {}) {
+/** fetch with the key (or the one given); resolves to the Response when it is 2xx, throws ApiError otherwise. */
+export async function request(path, { method = 'GET', json, body, headers, key = getKey() } = {}) {
   const h = new Headers(headers);
-  const key = getKey();
   if (key) h.set('Authorization', `Bearer ${key}`);
   if (json !== undefined) {
     h.set('Content-Type', 'application/json');
@@ -60,6 +59,7 @@ function explain(response, message) {
   const retry = response.headers.get('Retry-After');
   switch (response.status) {
     case 401: return `Enter your API key (top right): the service refused the request. ${message}`;
+    case 403: return `Your API key may not do this. ${message}`;
     case 413: return `Too large: ${message}`;
     case 415: return `Unsupported upload: ${message}`;
     case 422: return `Not a usable image: ${message}`;

@@ -1,5 +1,5 @@
 // Entry point: the API key form, the views and the hash router (#try, #collections, ...).
-import { getKey, setKey } from './api.js';
+import { api, getKey, setKey } from './api.js';
 import { $, notify, clearNotice } from './ui.js';
 import { refreshModels, refreshCollections, bindCollectionSelects } from './state.js';
 import { initTry } from './try.js';
@@ -7,6 +7,10 @@ import { initCollections, showCollections } from './collections.js';
 import { initSearch } from './search.js';
 import { initDuplicates, showDuplicates } from './duplicates.js';
 import { initClusters, showClusters } from './clusters.js';
+
+// The scope each view needs; the key's scope (GET /v1/key) decides what is offered.
+const needs = { collections: 'read', search: 'read', duplicates: 'read', clusters: 'read' };
+let allows = null; // null: no key checked yet, so nothing is hidden and the API's answers explain
 
 const views = {
   try: () => refreshModels(),
@@ -17,7 +21,8 @@ const views = {
 };
 
 async function route() {
-  const name = location.hash.slice(1) in views ? location.hash.slice(1) : 'try';
+  let name = location.hash.slice(1) in views ? location.hash.slice(1) : 'try';
+  if (allows && needs[name] && !allows.includes(needs[name])) name = 'try';
   for (const section of document.querySelectorAll('.view')) section.hidden = section.id !== `view-${name}`;
   for (const link of document.querySelectorAll('nav a')) link.classList.toggle('active', link.dataset.view === name);
   try {
@@ -27,18 +32,45 @@ async function route() {
   }
 }
 
-function showKeyState() {
-  $('#key-state').textContent = getKey() ? 'saved in this browser' : 'not set';
+/** Asks the service what the key may do; null when it refuses the key. */
+async function checkKey(key) {
+  try {
+    return await api('/v1/key', { key });
+  } catch (err) {
+    if (err.status === 401) return null;
+    throw err;
+  }
 }
 
-$('#key-form').addEventListener('submit', e => {
+function showKey(info) {
+  allows = info?.allows ?? null;
+  if (allows) document.body.dataset.allows = allows.join(' ');
+  else delete document.body.dataset.allows;
+  $('#key-state').textContent = !getKey() ? 'not set' : info ? `saved in this browser · ${info.scope} scope` : 'saved, but the service does not accept it';
+}
+
+$('#key-form').addEventListener('submit', async e => {
   e.preventDefault();
-  setKey($('#api-key').value.trim());
-  $('#api-key').value = '';
-  showKeyState();
+  const key = $('#api-key').value.trim();
   clearNotice();
-  notify(getKey() ? 'API key saved in this browser.' : 'API key removed.');
-  route();
+  if (!key) {
+    setKey('');
+    showKey(null);
+    notify('API key removed.');
+    return route();
+  }
+  try {
+    const info = await checkKey(key);
+    // A key the service refuses is not saved: the one before it (if any) stays.
+    if (!info) return notify('The service does not accept this API key; it was not saved. Check it, or create one with: imageembed keys create', 'error');
+    setKey(key);
+    $('#api-key').value = '';
+    showKey(info);
+    notify(`API key saved in this browser (${info.scope} scope: ${info.allows.join(', ')}).`);
+    route();
+  } catch (err) {
+    notify(err.message, 'error');
+  }
 });
 
 bindCollectionSelects();
@@ -48,6 +80,6 @@ initCollections();
 initSearch();
 initDuplicates();
 initClusters();
-showKeyState();
 window.addEventListener('hashchange', route);
-route();
+showKey(null);
+(getKey() ? checkKey(getKey()).then(showKey, () => {}) : Promise.resolve()).finally(route);

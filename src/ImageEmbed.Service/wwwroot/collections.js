@@ -46,14 +46,14 @@ async function renderDetail() {
   if (!info) { detail.replaceChildren(el('p', { class: 'muted' }, 'Create or pick a collection.')); return; }
 
   const input = el('input', { type: 'file', accept: 'image/*', multiple: true, hidden: true, id: 'upload-input', onchange: () => { const files = [...input.files]; input.value = ''; upload(name, files); } });
-  const drop = el('div', { class: 'drop wide', tabindex: 0, onclick: () => input.click() },
+  const drop = el('div', { class: 'drop wide', tabindex: 0, dataset: { needs: 'write' }, onclick: () => input.click() },
     el('strong', {}, 'Upload images'), el('span', {}, 'drop files here or click to pick them'));
   dropTarget(drop, files => upload(name, files));
   detail.replaceChildren(
     el('div', { class: 'detail-head' },
       el('h2', {}, name),
       el('span', { class: 'muted' }, `${info.count} items · ${info.model} · ${info.dimensions}-d`),
-      el('button', { type: 'button', class: 'danger', onclick: () => remove(name) }, 'Delete')),
+      el('button', { type: 'button', class: 'danger', dataset: { needs: 'write' }, onclick: () => remove(name) }, 'Delete')),
     drop, input,
     el('div', { id: 'upload-progress', hidden: true }, el('progress', { max: 1, value: 0 }), el('span', { class: 'progress-text' })),
     el('ul', { id: 'upload-errors', class: 'errors' }),
