@@ -14,6 +14,9 @@ internal static class KeyEndpoints
             .WithName("GetKey")
             .WithSummary("The presented API key's scope (embed, read, write, admin) and the scopes it includes. 401 for a key the service does not accept.")
             .RequireScope(KeyScope.Embed)
+            // Free of the per-key rate limit: a client (the web UI on every load) must be able to check its key
+            // even when the minute's allowance is spent. Unknown keys never reach the limiter (401 first).
+            .DisableRateLimiting()
             .Produces<KeyInfo>();
     }
 

@@ -82,4 +82,10 @@ initDuplicates();
 initClusters();
 window.addEventListener('hashchange', route);
 showKey(null);
-(getKey() ? checkKey(getKey()).then(showKey, () => {}) : Promise.resolve()).finally(route);
+route();
+// The view opens at once; once the key's scope is known, a view it does not allow gives way to Try it.
+if (getKey()) checkKey(getKey()).then(info => {
+  showKey(info);
+  const name = location.hash.slice(1);
+  if (allows && needs[name] && !allows.includes(needs[name])) route();
+}, () => {});
