@@ -69,7 +69,7 @@ public static class ServiceHost
         builder.Services.AddSingleton(sp => new ImageIngest(sp.GetRequiredService<EmbeddingEngine>(), sp.GetRequiredService<ContentCache>(), sp.GetRequiredService<ImagingOptions>(),
             sp.GetRequiredService<ImageSourceReader>(), sp.GetRequiredService<IIngestObserver>()));
         builder.Services.AddSingleton(sp => LoadKeys(sp.GetRequiredService<ServiceOptions>(), dataDirectory));
-        builder.Services.AddSingleton(sp => new CollectionStoreProvider(sp.GetRequiredService<ServiceOptions>(), dataDirectory));
+        builder.Services.AddSingleton(sp => new CollectionStoreProvider(sp.GetRequiredService<ServiceOptions>(), sp.GetRequiredService<EmbeddingEngine>().Plan, dataDirectory));
         builder.Services.AddSingleton(_ => Storage.Jobs.JobStore.Open(dataDirectory));
         builder.Services.AddSingleton<JobRunner>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());

@@ -26,6 +26,12 @@ public sealed class ServiceOptions
     /// </summary>
     public string Store { get; set; } = "";
 
+    /// <summary>
+    /// Connections this node may open to PostgreSQL (<c>IMAGEEMBED_STORE_POOL_SIZE</c>). 0 = automatic: the image decoders
+    /// plus the parallel inference runs plus 4 (8 on 2 cores). A <c>Maximum Pool Size</c> in the connection string wins.
+    /// </summary>
+    public int StorePoolSize { get; set; }
+
     /// <summary>Most items in one upsert request. Defaults to 256.</summary>
     public int MaxItemsPerUpsert { get; set; } = 256;
 
@@ -78,6 +84,7 @@ public sealed class ServiceOptions
             if (problem is not null) yield return problem;
         }
         if (MaxBodyBytesInFlight < 1 << 20) yield return $"Service:MaxBodyBytesInFlight must be at least 1048576 (1 MiB) (was {MaxBodyBytesInFlight}).";
+        if (StorePoolSize is < 0 or > 1000) yield return $"Service:StorePoolSize must be 0 (automatic) or 1..1000 (was {StorePoolSize}).";
         if (RateLimitPerMinute < 0) yield return $"Service:RateLimitPerMinute must be 0 (unlimited) or more (was {RateLimitPerMinute}).";
         if (StallSeconds < 1) yield return $"Service:StallSeconds must be at least 1 (was {StallSeconds}).";
         if (MaxItemsPerUpsert is < 1 or > 10_000) yield return $"Service:MaxItemsPerUpsert must be within 1..10000 (was {MaxItemsPerUpsert}).";

@@ -35,7 +35,16 @@ public sealed class PgVectorServiceTests(PgliteServerFixture postgres) : IClassF
     public async Task Store_Unreachable_Returns503NamingTheSettingAndStaysHealthy()
     {
         string closed = $"postgres://imageembed:secret@127.0.0.1:{TestNetwork.FreePort()}/imageembed";
-        await using ServiceServer service = await ServiceServer.StartAsync(new Dictionary<string, string?> { ["Service:Store"] = closed });
+        await using ServiceServer service = await ServiceServer.StartWithoutWaitingAsync(new Dictionary<string, string?> { ["Service:Store"] = closed });
+        string status = "loading";
+        for (int i = 0; i < 200 && status == "loading"; i++)
+        {
+            if (i > 0) await Task.Delay(50);
+            using HttpResponseMessage ready = await service.Anonymous.GetAsync("/readyz").DefaultTimeout();
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode); // never ready without its store
+            status = (await ready.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString()!;
+        }
+        Assert.Equal("store_unavailable", status);
 
         for (int attempt = 0; attempt < 2; attempt++) // a failed open is retried, not cached
         {

@@ -38,7 +38,7 @@ namespace ImageEmbed.Storage.Tests;
 /// connection string names.</item>
 /// </list>
 /// </remarks>
-public sealed class PgliteServerFixture : IAsyncLifetime
+public class PgliteServerFixture : IAsyncLifetime
 {
     public const string ExternalServerVariable = "IMAGEEMBED_TEST_PGVECTOR";
 
@@ -71,6 +71,38 @@ public sealed class PgliteServerFixture : IAsyncLifetime
         }
 
         var clock = Stopwatch.StartNew();
+        Port = await StartServerAsync(port: 0).ConfigureAwait(false);
+        ConnectionString = $"Host=127.0.0.1;Port={Port};Username=postgres;Password=postgres;Database=postgres;" +
+                           "Maximum Pool Size=1;Timeout=60;No Reset On Close=true;SSL Mode=Disable";
+        StartTime = clock.Elapsed;
+    }
+
+    /// <summary>Where PGlite keeps the database: in memory unless a subclass gives a folder (which survives a restart).</summary>
+    protected virtual string Database => "memory://";
+
+    /// <summary>Stops the server as an administrator would (SIGTERM: sessions end, the database is closed).</summary>
+    public async Task StopAsync()
+    {
+        if (_server is null) throw new InvalidOperationException("Only a PGlite server started by the tests can be stopped.");
+        if (!_server.HasExited)
+        {
+            using (Process kill = Process.Start("kill", ["-TERM", _server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+                await kill.WaitForExitAsync().ConfigureAwait(false);
+            await _server.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
+        }
+        _server.Dispose();
+        _server = null;
+    }
+
+    /// <summary>Starts the server again on the same port, on the same database (keep it with a folder <see cref="Database"/>).</summary>
+    public async Task RestartAsync()
+    {
+        if (_server is not null) throw new InvalidOperationException("Stop the server first.");
+        await StartServerAsync(Port).ConfigureAwait(false);
+    }
+
+    private async Task<int> StartServerAsync(int port)
+    {
         string node = FindOnPath("node") ?? throw new InvalidOperationException(
             $"The pgvector tests run PostgreSQL as PGlite under Node.js, and 'node' is not on PATH. Install Node.js and npm " +
             $"(apt-get install nodejs npm), or set {ExternalServerVariable} to a PostgreSQL server with pgvector.");
@@ -89,31 +121,31 @@ public sealed class PgliteServerFixture : IAsyncLifetime
             Environment = { ["IMAGEEMBED_PGLITE_SOCKET_MODULE"] = Path.Combine(socketDist, "index.js") },
         };
         // Port 0: the OS picks a free port and the server prints it, so there is no race for one.
-        foreach (string arg in new[] { "--import", new Uri(preload).AbsoluteUri, Path.Combine(socketDist, "scripts", "server.js"), "--extensions=vector", "--host=127.0.0.1", "--port=0", "--db=memory://" })
+        foreach (string arg in new[] { "--import", new Uri(preload).AbsoluteUri, Path.Combine(socketDist, "scripts", "server.js"), "--extensions=vector", "--host=127.0.0.1",
+                     $"--port={port}", $"--db={Database}" })
             start.ArgumentList.Add(arg);
 
         var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _server = new Process { StartInfo = start, EnableRaisingEvents = true };
-        _server.OutputDataReceived += (_, e) => OnOutput(e.Data, listening);
-        _server.ErrorDataReceived += (_, e) => OnOutput(e.Data, listening);
-        _server.Exited += (_, _) => listening.TrySetException(new InvalidOperationException($"pglite-server exited before listening:\n{Output}"));
-        _server.Start();
-        _server.BeginOutputReadLine();
-        _server.BeginErrorReadLine();
+        var server = new Process { StartInfo = start, EnableRaisingEvents = true };
+        server.OutputDataReceived += (_, e) => OnOutput(e.Data, listening);
+        server.ErrorDataReceived += (_, e) => OnOutput(e.Data, listening);
+        server.Exited += (_, _) => listening.TrySetException(new InvalidOperationException($"pglite-server exited before listening:\n{Output}"));
+        server.Start();
+        _server = server;
+        server.BeginOutputReadLine();
+        server.BeginErrorReadLine();
 
+        int listeningPort;
         try
         {
-            Port = await listening.Task.WaitAsync(StartTimeout).ConfigureAwait(false);
+            listeningPort = await listening.Task.WaitAsync(StartTimeout).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             throw new InvalidOperationException($"pglite-server did not start listening within {StartTimeout.TotalSeconds} s:\n{Output}");
         }
-        await WaitForPortAsync(Port).ConfigureAwait(false);
-
-        ConnectionString = $"Host=127.0.0.1;Port={Port};Username=postgres;Password=postgres;Database=postgres;" +
-                           "Maximum Pool Size=1;Timeout=60;No Reset On Close=true;SSL Mode=Disable";
-        StartTime = clock.Elapsed;
+        await WaitForPortAsync(listeningPort).ConfigureAwait(false);
+        return listeningPort;
     }
 
     private string Output
@@ -223,7 +255,7 @@ public sealed class PgliteServerFixture : IAsyncLifetime
             .Select(d => Path.Combine(d, name))
             .FirstOrDefault(File.Exists);
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_server is null) return;
         try
@@ -239,5 +271,19 @@ public sealed class PgliteServerFixture : IAsyncLifetime
             // It exited between the check and the kill.
         }
         _server.Dispose();
+    }
+}
+
+/// <summary>A PGlite server whose database lives in a folder, so it survives <see cref="PgliteServerFixture.StopAsync"/> and a restart.</summary>
+public sealed class PersistentPgliteServerFixture : PgliteServerFixture
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("imageembed-pglite-").FullName;
+
+    protected override string Database => Path.Combine(_folder, "db");
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync().ConfigureAwait(false);
+        Directory.Delete(_folder, recursive: true);
     }
 }

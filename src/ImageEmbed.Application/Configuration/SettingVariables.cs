@@ -46,6 +46,7 @@ public static class SettingVariables
         ("IMAGEEMBED_FETCH_TIMEOUT_MS", "Imaging:FetchTimeoutMs", "whole image download time limit"),
         ("IMAGEEMBED_MAX_REDIRECTS", "Imaging:MaxRedirects", "redirects followed per image download"),
         ("IMAGEEMBED_STORE", "Service:Store", "collections store: empty = embedded (SQLite in the data folder), embedded-int8, or a postgres:// URL"),
+        ("IMAGEEMBED_STORE_POOL_SIZE", "Service:StorePoolSize", "PostgreSQL connections per node; 0 = automatic (decoders + inference runs + 4)"),
         ("IMAGEEMBED_API_KEYS", "Service:ApiKeys", "API keys accepted, comma-separated, each KEY (every scope) or KEY:SCOPE (embed, read, write, admin)"),
         ("IMAGEEMBED_CORS_ORIGINS", "Service:CorsOrigins", "browser origins whose pages may call the API, comma-separated (https://app.example); default none"),
         ("IMAGEEMBED_NO_AUTH", "Service:NoAuth", "serve without API keys (local experiments only; same as --no-auth)"),

@@ -29,7 +29,7 @@ internal static class ErrorMapping
         CollectionNotFoundException e => new(404, e.Message, "invalid_request_error", "collection_not_found", "collection"),
         CollectionConflictException e => new(409, e.Message, "invalid_request_error", "conflict"),
         InvalidStoreRequestException e => new(400, e.Message, "invalid_request_error", "invalid_request"),
-        Storage.PgVector.PgVectorUnavailableException e => new(503, e.Message, "server_error", "store_unavailable"),
+        Storage.PgVector.PgVectorUnavailableException e => new(503, e.Message, "server_error", "store_unavailable", RetryAfter: TimeSpan.FromSeconds(2)),
         ImageTooLargeException e => new(422, e.Message, "invalid_request_error", "image_too_large", "image"),
         ImageDecodeException e => new(422, $"Unable to process the provided image: {e.Message}", "invalid_request_error", "invalid_image", "image"),
         ImagePayloadTooLargeException e => new(413, e.Message, "invalid_request_error", "payload_too_large", "image"),

@@ -140,10 +140,8 @@ public sealed partial class PgVectorStore
             throw new PgVectorUnavailableException(
                 $"PostgreSQL at {_server} has no such database ({e.MessageText}); check the database name in {PgConnectionString.Setting}.", e);
         }
-        catch (NpgsqlException e) when (e is not PostgresException && !_schemaReady && IsConnectFailure(e))
+        catch (NpgsqlException e) when (e is not PostgresException && !IsPoolExhausted(e) && IsConnectFailure(e))
         {
-            // Only before the first success: later, pool exhaustion and a server going away are the
-            // operator's business at run time, and Npgsql's own message (naming the pool setting) is better.
             throw new PgVectorUnavailableException(
                 $"Could not connect to PostgreSQL at {_server}: {Innermost(e).Message}. Check that the server is running and reachable, " +
                 $"and the host and port in {PgConnectionString.Setting}.", e);

@@ -25,6 +25,9 @@ public sealed partial class PgVectorStore : ICollectionStore
 
     internal const string CatalogTable = "imageembed_collections";
 
+    /// <summary>The setting that sizes each node's connection pool.</summary>
+    public const string PoolSizeSetting = "IMAGEEMBED_STORE_POOL_SIZE";
+
     // Items per INSERT statement in an upsert: 500 x 1792 floats is ~10 MB of text per statement.
     private const int UpsertChunk = 500;
     private const int ReadAllPage = 500;
@@ -38,14 +41,16 @@ public sealed partial class PgVectorStore : ICollectionStore
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _server;
+    private readonly int _maxPoolSize;
     private readonly SemaphoreSlim _schemaLock = new(1, 1);
     private volatile bool _schemaReady;
     private bool _iterativeScan; // written before _schemaReady is set, read after
 
-    private PgVectorStore(NpgsqlDataSource dataSource, string server)
+    private PgVectorStore(NpgsqlDataSource dataSource, string server, int maxPoolSize)
     {
         _dataSource = dataSource;
         _server = server;
+        _maxPoolSize = maxPoolSize;
     }
 
     public string Kind => "pgvector";
@@ -57,14 +62,19 @@ public sealed partial class PgVectorStore : ICollectionStore
     /// <param name="connectionString"><c>postgres://user:pass@host:port/db</c> or an Npgsql <c>key=value;...</c> string.</param>
     /// <exception cref="ArgumentException">The connection string cannot be parsed.</exception>
     /// <exception cref="PgVectorUnavailableException">The server cannot be reached, refuses the login, or lacks pgvector.</exception>
-    public static async Task<PgVectorStore> OpenAsync(string connectionString, CancellationToken ct)
+    /// <param name="maxPoolSize">
+    /// Most connections this store opens (<see cref="PoolSizeSetting"/>); 0 leaves the connection string's
+    /// <c>Maximum Pool Size</c> (Npgsql's default: 100). A connection string that sets a size other than 100 keeps it.
+    /// </param>
+    public static async Task<PgVectorStore> OpenAsync(string connectionString, CancellationToken ct, int maxPoolSize = 0)
     {
         NpgsqlConnectionStringBuilder settings = PgConnectionString.Parse(connectionString);
+        if (maxPoolSize > 0 && settings.MaxPoolSize == new NpgsqlConnectionStringBuilder().MaxPoolSize) settings.MaxPoolSize = maxPoolSize;
         // Vectors travel in pgvector's binary form through the Pgvector type plugin.
         var builder = new NpgsqlDataSourceBuilder(settings.ConnectionString);
         builder.UseVector();
         NpgsqlDataSource dataSource = builder.Build();
-        var store = new PgVectorStore(dataSource, PgConnectionString.Describe(settings));
+        var store = new PgVectorStore(dataSource, PgConnectionString.Describe(settings), settings.MaxPoolSize);
         try
         {
             await store.EnsureSchemaAsync(ct).ConfigureAwait(false);
@@ -86,7 +96,7 @@ public sealed partial class PgVectorStore : ICollectionStore
 
     internal NpgsqlDataSource DataSource => _dataSource;
 
-    public async Task<CollectionInfo> CreateCollectionAsync(string name, string model, int dimensions, string space = "", CancellationToken ct = default)
+    private async Task<CollectionInfo> CreateCollectionOnceAsync(string name, string model, int dimensions, string space, CancellationToken ct)
     {
         CollectionNames.Validate(name);
         if (string.IsNullOrWhiteSpace(model))
@@ -171,7 +181,7 @@ public sealed partial class PgVectorStore : ICollectionStore
     private static string ContentHashIndexSql(string table) =>
         $"CREATE INDEX IF NOT EXISTS {table}_content_hash ON {table} (content_hash) WHERE content_hash IS NOT NULL";
 
-    public async Task<CollectionInfo?> GetCollectionAsync(string name, CancellationToken ct = default)
+    private async Task<CollectionInfo?> GetCollectionOnceAsync(string name, CancellationToken ct)
     {
         if (!CouldExist(name)) return null;
         await EnsureSchemaAsync(ct).ConfigureAwait(false);
@@ -215,7 +225,7 @@ public sealed partial class PgVectorStore : ICollectionStore
         }
     }
 
-    public async Task<IReadOnlyList<CollectionInfo>> ListCollectionsAsync(CancellationToken ct = default)
+    private async Task<IReadOnlyList<CollectionInfo>> ListCollectionsOnceAsync(CancellationToken ct)
     {
         await EnsureSchemaAsync(ct).ConfigureAwait(false);
         NpgsqlConnection conn = await OpenConnectionAsync(ct).ConfigureAwait(false);
@@ -259,7 +269,7 @@ public sealed partial class PgVectorStore : ICollectionStore
         }
     }
 
-    public async Task<bool> DeleteCollectionAsync(string name, CancellationToken ct = default)
+    private async Task<bool> DeleteCollectionOnceAsync(string name, CancellationToken ct)
     {
         if (!CouldExist(name)) return false;
         await EnsureSchemaAsync(ct).ConfigureAwait(false);
@@ -283,7 +293,7 @@ public sealed partial class PgVectorStore : ICollectionStore
         }
     }
 
-    public async Task UpsertAsync(string collection, IReadOnlyList<CollectionItem> items, CancellationToken ct = default)
+    private async Task UpsertOnceAsync(string collection, IReadOnlyList<CollectionItem> items, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(items);
         // Everything that needs no database is checked first; the last item of a repeated id wins, and
@@ -365,7 +375,7 @@ public sealed partial class PgVectorStore : ICollectionStore
         return raw;
     }
 
-    public async Task<CollectionItem?> GetItemAsync(string collection, string id, CancellationToken ct = default)
+    private async Task<CollectionItem?> GetItemOnceAsync(string collection, string id, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(id);
         if (!CouldExist(collection)) throw new CollectionNotFoundException(collection);
@@ -393,7 +403,7 @@ public sealed partial class PgVectorStore : ICollectionStore
         }
     }
 
-    public async Task<bool> DeleteItemAsync(string collection, string id, CancellationToken ct = default)
+    private async Task<bool> DeleteItemOnceAsync(string collection, string id, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(id);
         if (!CouldExist(collection)) throw new CollectionNotFoundException(collection);
@@ -419,7 +429,7 @@ public sealed partial class PgVectorStore : ICollectionStore
         }
     }
 
-    public async Task<IReadOnlyList<SearchHit>> SearchAsync(string collection, SearchQuery query, CancellationToken ct = default)
+    private async Task<IReadOnlyList<SearchHit>> SearchOnceAsync(string collection, SearchQuery query, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(query);
         CheckVector(query.Vector, "The query");
@@ -539,7 +549,7 @@ public sealed partial class PgVectorStore : ICollectionStore
     public async IAsyncEnumerable<CollectionItem> ReadAllAsync(string collection, [EnumeratorCancellation] CancellationToken ct = default)
     {
         if (!CouldExist(collection)) throw new CollectionNotFoundException(collection);
-        await EnsureSchemaAsync(ct).ConfigureAwait(false);
+        await RetryOnceAsync(async () => { await EnsureSchemaAsync(ct).ConfigureAwait(false); return true; }).ConfigureAwait(false);
         string table = PgVectorText.TableName(collection);
         // Keyset pages, each read whole on a connection that is returned before any item is yielded:
         // the caller may use the store while enumerating (with a pool of one, a held connection would
@@ -548,27 +558,8 @@ public sealed partial class PgVectorStore : ICollectionStore
         string? after = null;
         while (true)
         {
-            var page = new List<CollectionItem>(ReadAllPage);
-            NpgsqlConnection conn = await OpenConnectionAsync(ct).ConfigureAwait(false);
-            await using (conn.ConfigureAwait(false))
-            {
-                await using var read = new NpgsqlCommand(after is null
-                    ? $"SELECT id, embedding, metadata::text, source, content_hash, phash FROM {table} ORDER BY id LIMIT {ReadAllPage}"
-                    : $"SELECT id, embedding, metadata::text, source, content_hash, phash FROM {table} WHERE id > $1 ORDER BY id LIMIT {ReadAllPage}", conn);
-                if (after is not null) read.Parameters.Add(new() { Value = after });
-                try
-                {
-                    NpgsqlDataReader reader = await read.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                    await using (reader.ConfigureAwait(false))
-                        while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                            page.Add(ReadItem(reader));
-                }
-                catch (PostgresException e) when (IsMissingTable(e, table))
-                {
-                    throw new CollectionNotFoundException(collection);
-                }
-            }
-
+            string? from = after;
+            List<CollectionItem> page = await RetryOnceAsync(() => ReadPageOnceAsync(collection, table, from, ct)).ConfigureAwait(false);
             foreach (CollectionItem item in page)
                 yield return item;
             if (page.Count < ReadAllPage) yield break;
@@ -576,7 +567,33 @@ public sealed partial class PgVectorStore : ICollectionStore
         }
     }
 
-    public async Task<IReadOnlyList<string>> FindByContentHashAsync(string collection, string contentHash, CancellationToken ct = default)
+    /// <summary>One keyset page of <see cref="ReadAllAsync"/>, read whole on a connection returned before it is used.</summary>
+    private async Task<List<CollectionItem>> ReadPageOnceAsync(string collection, string table, string? after, CancellationToken ct)
+    {
+        var page = new List<CollectionItem>(ReadAllPage);
+        NpgsqlConnection conn = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using (conn.ConfigureAwait(false))
+        {
+            await using var read = new NpgsqlCommand(after is null
+                ? $"SELECT id, embedding, metadata::text, source, content_hash, phash FROM {table} ORDER BY id LIMIT {ReadAllPage}"
+                : $"SELECT id, embedding, metadata::text, source, content_hash, phash FROM {table} WHERE id > $1 ORDER BY id LIMIT {ReadAllPage}", conn);
+            if (after is not null) read.Parameters.Add(new() { Value = after });
+            try
+            {
+                NpgsqlDataReader reader = await read.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                    while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                        page.Add(ReadItem(reader));
+            }
+            catch (PostgresException e) when (IsMissingTable(e, table))
+            {
+                throw new CollectionNotFoundException(collection);
+            }
+        }
+        return page;
+    }
+
+    private async Task<IReadOnlyList<string>> FindByContentHashOnceAsync(string collection, string contentHash, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(contentHash);
         if (!CouldExist(collection)) throw new CollectionNotFoundException(collection);
