@@ -46,6 +46,15 @@ public sealed record SearchHit(string Id, float Score, JsonElement? Metadata, st
 /// </summary>
 public sealed record SearchQuery(float[] Vector, int K)
 {
+    /// <summary>
+    /// Candidates an approximate index considers (pgvector's <c>hnsw.ef_search</c>, at most 1000): more find the true
+    /// nearest neighbours more often, at more cost. Null: the store's default. Exact stores ignore it.
+    /// </summary>
+    public int? Candidates { get; init; }
+
+    /// <summary>Compare the query with every item instead of using an approximate index: the true nearest neighbours, slower on large collections.</summary>
+    public bool Exact { get; init; }
+
     public float? MinScore { get; init; }
     public IReadOnlyDictionary<string, JsonElement>? Filter { get; init; }
     public IReadOnlySet<string>? Exclude { get; init; }

@@ -246,6 +246,65 @@ public sealed class PgVectorStoreTests(PgliteServerFixture server, ITestOutputHe
     }
 
     /// <summary>Runs a query on the store's own data source: PGlite takes one connection, which the store's pool holds.</summary>
+    [Fact]
+    public async Task Upsert_BulkLoad_AnalyzesTheTableOnceAThousandRowsAreIn()
+    {
+        await using PgVectorStore store = await OpenPgAsync();
+        string name = NewName();
+        await store.CreateCollectionAsync(name, "m", 8).DefaultTimeout();
+        string table = PgVectorText.TableName(name);
+        var rng = new Random(3);
+        for (int batch = 0; batch < 4; batch++)
+        {
+            await store.UpsertAsync(name, Enumerable.Range(0, 300).Select(i => new CollectionItem($"{batch}-{i}", RandomUnit(rng, 8))).ToList()).DefaultTimeout();
+            // reltuples is -1 until the first ANALYZE: the planner then guesses the table small and scans every row.
+            string tuples = (await QueryAsync(store, "SELECT reltuples::text FROM pg_class WHERE relname = $1", table)).Single();
+            Assert.Equal(batch < 3 ? "-1" : "1200", tuples);
+        }
+        await store.DeleteCollectionAsync(name).DefaultTimeout();
+    }
+
+    [Fact]
+    public async Task Search_ExactOrMoreCandidates_FindTheTrueNearestNeighbours()
+    {
+        // Low-structure vectors (uniform on the sphere) are where an HNSW index's default candidate list misses most.
+        await using PgVectorStore store = await OpenPgAsync();
+        string name = NewName();
+        const int dimensions = 64, count = 2000, k = 10;
+        await store.CreateCollectionAsync(name, "m", dimensions).DefaultTimeout();
+        var rng = new Random(11);
+        float[][] vectors = Enumerable.Range(0, count).Select(_ => RandomUnit(rng, dimensions)).ToArray();
+        for (int start = 0; start < count; start += 500)
+            await store.UpsertAsync(name, Enumerable.Range(start, 500).Select(i => new CollectionItem($"v{i:D5}", vectors[i])).ToList()).DefaultTimeout();
+
+        double defaultRecall = 0, wideRecall = 0;
+        const int queries = 20;
+        for (int q = 0; q < queries; q++)
+        {
+            float[] query = RandomUnit(rng, dimensions);
+            string[] truth = Enumerable.Range(0, count).OrderByDescending(i => Dot(query, vectors[i])).Take(k).Select(i => $"v{i:D5}").ToArray();
+
+            IReadOnlyList<SearchHit> exact = await store.SearchAsync(name, new SearchQuery(query, k) { Exact = true }).DefaultTimeout();
+            Assert.Equal(truth, exact.Select(h => h.Id));
+            defaultRecall += Recall(await store.SearchAsync(name, new SearchQuery(query, k)).DefaultTimeout(), truth);
+            wideRecall += Recall(await store.SearchAsync(name, new SearchQuery(query, k) { Candidates = 1000 }).DefaultTimeout(), truth);
+        }
+        output.WriteLine($"recall@{k} over {count} {dimensions}-d uniform vectors: default {defaultRecall / queries:F3}, ef_search 1000 {wideRecall / queries:F3}, exact 1.000");
+        Assert.True(wideRecall >= defaultRecall, $"ef_search 1000 found fewer true neighbours ({wideRecall}) than the default ({defaultRecall})");
+        Assert.True(wideRecall / queries >= 0.98, $"recall@{k} with ef_search 1000 was {wideRecall / queries:F3}");
+        await store.DeleteCollectionAsync(name).DefaultTimeout();
+
+        static double Recall(IReadOnlyList<SearchHit> hits, string[] truth) => hits.Count(h => truth.Contains(h.Id)) / (double)truth.Length;
+        static float Dot(float[] a, float[] b) => System.Numerics.Tensors.TensorPrimitives.Dot(a, b);
+    }
+
+    private static float[] RandomUnit(Random rng, int dimensions)
+    {
+        float[] v = Enumerable.Range(0, dimensions).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        float norm = MathF.Sqrt(v.Sum(x => x * x));
+        return v.Select(x => x / norm).ToArray();
+    }
+
     private static async Task<string[]> QueryAsync(PgVectorStore store, string sql, params object[] args)
     {
         await using NpgsqlCommand cmd = store.DataSource.CreateCommand(sql);

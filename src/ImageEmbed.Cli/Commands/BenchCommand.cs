@@ -30,6 +30,7 @@ internal static class BenchCommand
     private static readonly OptionSpec Vectors = new("vectors", null, "LIST", "With --store: collection sizes, comma-separated (default 100000,1000000).");
     private static readonly OptionSpec Dims = new("dims", null, "LIST", "With --store: vector lengths, comma-separated (default 512,1792).");
     private static readonly OptionSpec Int8 = new("int8", null, null, "With --store: the int8 layout, with recall@10 against an exact search.");
+    private static readonly OptionSpec Recall = new("recall", null, "POSTGRES", "Benchmark pgvector's recall@10 against exact search (default, ef_search 400/1000, exact) on uniform and clustered random vectors in this PostgreSQL (--vectors, --dims; default 10000, 512).");
     private static readonly OptionSpec MapOption = new("map", null, null, "Benchmark the collection map (PCA + k-means) instead, on clustered random vectors (--vectors, --dims; default 1000,10000).");
     private static readonly OptionSpec Concurrency = new("concurrency", "c", "LIST", "Concurrent HTTP clients for the --server rows, comma-separated (default 1,8,32).");
     private static readonly OptionSpec Json = new("json", null, "FILE", "Also write the rows as JSON (images/s, p50/p99 ms) for bench/report.mjs.");
@@ -38,8 +39,8 @@ internal static class BenchCommand
     public static readonly CommandSpec Spec = new(
         "bench",
         "Measure decode+preprocess, bare ONNX Runtime inference, engine inference and end-to-end embedding, and print a Markdown report.",
-        "bench --images DIR [--model NAME] [--seconds N] [--batch-sizes 1,8,32] [--server URL [--key KEY] [--concurrency 1,8,32]] [--json FILE] | bench --make-vit DIR | bench --store [--int8] [--vectors 100000,1000000] [--dims 512,1792] | bench --map [--vectors 1000,10000] [--dims 512,1792]",
-        [Model, Images, Seconds, Batches, Server, Key, Concurrency, Json, MakeVit, Store, Vectors, Dims, Int8, MapOption],
+        "bench --images DIR [--model NAME] [--seconds N] [--batch-sizes 1,8,32] [--server URL [--key KEY] [--concurrency 1,8,32]] [--json FILE] | bench --make-vit DIR | bench --store [--int8] [--vectors 100000,1000000] [--dims 512,1792] | bench --map [--vectors 1000,10000] [--dims 512,1792] | bench --recall POSTGRES [--vectors 10000] [--dims 512]",
+        [Model, Images, Seconds, Batches, Server, Key, Concurrency, Json, MakeVit, Store, Vectors, Dims, Int8, MapOption, Recall],
         """
         Rows: decode+preprocess per image (one thread, the sample images and a 12-megapixel JPEG made
         from one of them); inference images/s for each batch size, first with the bare ONNX Runtime
@@ -70,6 +71,15 @@ internal static class BenchCommand
             Console.WriteLine($"Embedded store, {Environment.ProcessorCount} cores, exact search ({(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "AVX-512" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "AVX2" : "SSE")}).");
             Console.WriteLine();
             Console.WriteLine(string.Join(Environment.NewLine, storeRows));
+            return 0;
+        }
+        if (args.Get("recall") is string postgres)
+        {
+            int[] sizes = (args.Get("vectors") ?? "10000").Split(',').Select(s => int.TryParse(s, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : throw new UsageException($"Bad size '{s}'.")).ToArray();
+            List<string> recallRows = await RecallBench.RunAsync(postgres, sizes, ParseList(args.Get("dims") ?? "512", "dimension", max: 2000), queries: 50, ct);
+            Console.WriteLine($"pgvector HNSW (m 16, ef_construction 64) recall@10 against exact search, {Environment.ProcessorCount} cores, 50 queries.");
+            Console.WriteLine();
+            Console.WriteLine(string.Join(Environment.NewLine, recallRows));
             return 0;
         }
         if (args.Has("map"))

@@ -39,7 +39,7 @@ internal static partial class CollectionEndpoints
         group.MapMethods("/{name}/items/{id}", [HttpMethods.Head], HeadItemAsync).RequireScope(KeyScope.Read).WithName("HeadItem").WithSummary("200 when the item exists, with its image's content hash (quoted SHA-256) as the ETag and no vector; 404 when not. How 'imageembed index --server' skips unchanged files.").ProducesApiErrors();
         group.MapGet("/{name}/items/{id}/thumbnail", ThumbnailAsync).RequireScope(KeyScope.Read).WithName("GetItemThumbnail").WithSummary("The item's image as a JPEG thumbnail (longest side 256 px); 404 for items given as vectors.").Produces(200, contentType: "image/jpeg").ProducesApiErrors();
         group.MapDelete("/{name}/items/{id}", DeleteItemAsync).RequireScope(KeyScope.Write).WithName("DeleteItem").ProducesApiErrors();
-        group.MapPost("/{name}/search", SearchAsync).RequireScope(KeyScope.Read).WithName("Search").WithSummary("Query by exactly one of image, text, vector, id; k, min_score, filter (metadata equality).").ProducesApiErrors();
+        group.MapPost("/{name}/search", SearchAsync).RequireScope(KeyScope.Read).WithName("Search").WithSummary("Query by exactly one of image, text, vector, id; k, min_score, filter (metadata equality); ef_search (1-1000, more candidates: higher recall on pgvector's HNSW index) or exact (compare with every item).").ProducesApiErrors();
         group.MapPost("/{name}/recommend", RecommendAsync).RequireScope(KeyScope.Read).WithName("Recommend").WithSummary("More like the positive ids, less like the negative ids.").ProducesApiErrors();
         group.MapPost("/{name}/duplicates", DuplicatesAsync).RequireScope(KeyScope.Read).WithName("Duplicates").WithSummary("Groups of duplicates; each pair is \"exact\" (same bytes, or pHash distance <= phash_distance) or \"similar\" (cosine >= threshold, default per model). Options: threshold, phash_distance, kind (all|exact|similar).").ProducesApiErrors();
         group.MapPost("/{name}/clusters", ClustersAsync).RequireScope(KeyScope.Read).WithName("Clusters").WithSummary("Connected groups at threshold (default 0.85), or k-means with k.").ProducesApiErrors();
@@ -392,7 +392,11 @@ internal static partial class CollectionEndpoints
             if (f.ValueKind != JsonValueKind.Object) throw ApiException.BadRequest("'filter' must be an object of metadata key: value (equality).", "filter");
             filter = f.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal);
         }
-        return new SearchQuery(vector, k) { MinScore = minScore, Filter = filter };
+        int? candidates = RequestBody.OptionalInt(root, "ef_search", 1, 1000);
+        bool exact = root.TryGetProperty("exact", out JsonElement e) && e.ValueKind != JsonValueKind.Null
+            && (e.ValueKind is JsonValueKind.True or JsonValueKind.False ? e.GetBoolean() : throw ApiException.BadRequest("'exact' must be true or false.", "exact"));
+        if (exact && candidates is not null) throw ApiException.BadRequest("Give 'exact' or 'ef_search', not both: an exact search considers every item.", "ef_search");
+        return new SearchQuery(vector, k) { MinScore = minScore, Filter = filter, Candidates = candidates, Exact = exact };
     }
 
     private static float? ReadThreshold(JsonElement root, string name, bool allowNegative = false)

@@ -183,7 +183,8 @@ internal sealed class MemoryCollection(string name, string model, int dimensions
         try
         {
             var heap = new PriorityQueue<int, int>();
-            int keep = Math.Max(RescoreCandidates, 4 * query.K);
+            // More candidates re-scored exactly means fewer near neighbours lost to int8 rounding; Exact re-scores all.
+            int keep = query.Exact ? int.MaxValue : Math.Max(Math.Max(RescoreCandidates, 4 * query.K), query.Candidates ?? 0);
             for (int row = 0; row < _ids.Count;)
             {
                 sbyte[] block = _codes[row / BlockRows];

@@ -31,6 +31,7 @@ public sealed partial class PgVectorStore : ICollectionStore
     // Items per INSERT statement in an upsert: 500 x 1792 floats is ~10 MB of text per statement.
     private const int UpsertChunk = 500;
     private const int ReadAllPage = 500;
+    private const int AnalyzeAfterRows = 1000;
 
     // hnsw.ef_search bounds: pgvector's default is 40 and its maximum 1000.
     private const int MinEfSearch = 100;
@@ -42,6 +43,8 @@ public sealed partial class PgVectorStore : ICollectionStore
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _server;
     private readonly int _maxPoolSize;
+    private readonly Lock _analyzeLock = new();
+    private readonly Dictionary<string, (long Since, long AtLast)> _writtenSinceAnalyze = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _schemaLock = new(1, 1);
     private volatile bool _schemaReady;
     private bool _iterativeScan; // written before _schemaReady is set, read after
@@ -360,6 +363,29 @@ public sealed partial class PgVectorStore : ICollectionStore
                 }
                 await tx.CommitAsync(ct).ConfigureAwait(false);
             }
+            if (DueForAnalyze(collection, ids.Length))
+            {
+                // Until a table has statistics the planner guesses it small and scans every row instead of using the
+                // HNSW index (5,000 vectors: 24 ms a search instead of 7). Autovacuum would get there, minutes later.
+                await using var analyze = new NpgsqlCommand($"ANALYZE {table}", conn);
+                await analyze.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Counts rows written per collection on this node and says when to ANALYZE: after the first 1,000, then each time
+    /// as many again have been written as the table held at the last ANALYZE, so bulk loads pay O(log n) of them.
+    /// </summary>
+    private bool DueForAnalyze(string collection, int written)
+    {
+        lock (_analyzeLock)
+        {
+            (long since, long atLast) = _writtenSinceAnalyze.TryGetValue(collection, out var state) ? state : (0, 0);
+            since += written;
+            bool due = since >= Math.Max(AnalyzeAfterRows, atLast);
+            _writtenSinceAnalyze[collection] = due ? (0, atLast + since) : (since, atLast);
+            return due;
         }
     }
 
@@ -474,7 +500,9 @@ public sealed partial class PgVectorStore : ICollectionStore
                 search.Parameters.Add(new() { Value = exclude });
                 sql.Append(CultureInfo.InvariantCulture, $"{and}id <> ALL(${search.Parameters.Count}::text[])");
             }
-            sql.Append(" ORDER BY distance LIMIT $2");
+            // Exact: an ORDER BY that is not the bare distance operator cannot be answered by the HNSW index, so every
+            // row is compared.
+            sql.Append(query.Exact ? " ORDER BY (embedding <=> $1::vector) + 0 LIMIT $2" : " ORDER BY distance LIMIT $2");
             search.CommandText = sql.ToString();
 
             // HNSW is approximate: a candidate list of at least max(100, 2K) makes small collections exact
@@ -482,7 +510,8 @@ public sealed partial class PgVectorStore : ICollectionStore
             // implicit transaction, so the settings end with it and never leak to the pooled connection
             // (on PGlite, to the one backend every connection shares). pgvector 0.8's iterative scan keeps
             // looking past the candidate list when filters or exclusions drop candidates.
-            int ef = Math.Clamp(Math.Max(2 * query.K, query.K + exclude.Length), MinEfSearch, MaxEfSearch);
+            // A request may ask for more candidates: higher recall, more work.
+            int ef = Math.Clamp(Math.Max(Math.Max(2 * query.K, query.K + exclude.Length), query.Candidates ?? 0), MinEfSearch, MaxEfSearch);
             await using var batch = new NpgsqlBatch(conn)
             {
                 BatchCommands =
