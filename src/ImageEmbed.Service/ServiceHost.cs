@@ -66,7 +66,8 @@ public static class ServiceHost
         builder.Services.AddSingleton<BodyBudget>();
         builder.Services.AddSingleton<ServiceMetrics>();
         builder.Services.AddSingleton<IIngestObserver, IngestMetrics>();
-        builder.Services.AddSingleton(sp => new ImageIngest(sp.GetRequiredService<EmbeddingEngine>(), sp.GetRequiredService<ContentCache>(), sp.GetRequiredService<ImagingOptions>(),
+        builder.Services.AddSingleton(sp => new StoreContentCache(sp.GetRequiredService<CollectionStoreProvider>(), sp.GetRequiredService<ContentCache>()));
+        builder.Services.AddSingleton(sp => new ImageIngest(sp.GetRequiredService<EmbeddingEngine>(), sp.GetRequiredService<StoreContentCache>(), sp.GetRequiredService<ImagingOptions>(),
             sp.GetRequiredService<ImageSourceReader>(), sp.GetRequiredService<IIngestObserver>()));
         builder.Services.AddSingleton(sp => LoadKeys(sp.GetRequiredService<ServiceOptions>(), dataDirectory));
         builder.Services.AddSingleton(sp => new CollectionStoreProvider(sp.GetRequiredService<ServiceOptions>(), sp.GetRequiredService<EmbeddingEngine>().Plan, dataDirectory));

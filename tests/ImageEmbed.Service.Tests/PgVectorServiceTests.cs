@@ -32,6 +32,26 @@ public sealed class PgVectorServiceTests(PgliteServerFixture postgres) : IClassF
     }
 
     [Fact]
+    public async Task Thumbnail_AddedThroughOneNode_IsServedByAnother()
+    {
+        // PGlite answers one connection at a time: without pooling, the two nodes take turns instead of each holding one.
+        string unpooled = postgres.ConnectionString + ";Pooling=false";
+        await using ServiceServer first = await ServiceServer.StartAsync(new Dictionary<string, string?> { ["Service:Store"] = unpooled });
+        await using ServiceServer second = await ServiceServer.StartAsync(new Dictionary<string, string?> { ["Service:Store"] = unpooled });
+        Assert.Equal(HttpStatusCode.OK, (await first.Client.PutAsJsonAsync("/v1/collections/pg-shared", new { }).DefaultTimeout()).StatusCode);
+        string file = TestPaths.DevFiles()[5];
+        using (HttpResponseMessage upsert = await first.Client.PostAsJsonAsync("/v1/collections/pg-shared/items", new { items = new[] { new { id = "photo", image = TestImages.DataUri(file) } } }).DefaultTimeout())
+            Assert.Equal(1, (await upsert.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("upserted").GetInt32());
+
+        using HttpResponseMessage fromFirst = await first.Client.GetAsync("/v1/collections/pg-shared/items/photo/thumbnail").DefaultTimeout();
+        using HttpResponseMessage fromSecond = await second.Client.GetAsync("/v1/collections/pg-shared/items/photo/thumbnail").DefaultTimeout();
+        Assert.Equal(HttpStatusCode.OK, fromSecond.StatusCode);
+        Assert.Equal("image/jpeg", fromSecond.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(await fromFirst.Content.ReadAsByteArrayAsync(), await fromSecond.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.NoContent, (await second.Client.DeleteAsync("/v1/collections/pg-shared").DefaultTimeout()).StatusCode);
+    }
+
+    [Fact]
     public async Task Store_Unreachable_Returns503NamingTheSettingAndStaysHealthy()
     {
         string closed = $"postgres://imageembed:secret@127.0.0.1:{TestNetwork.FreePort()}/imageembed";

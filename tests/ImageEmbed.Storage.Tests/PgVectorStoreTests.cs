@@ -298,6 +298,29 @@ public sealed class PgVectorStoreTests(PgliteServerFixture server, ITestOutputHe
         static float Dot(float[] a, float[] b) => System.Numerics.Tensors.TensorPrimitives.Dot(a, b);
     }
 
+    [Fact]
+    public async Task ContentCache_SharedThroughTheDatabase_FirstPutWinsAndVectorsAreBitExact()
+    {
+        // Two stores as two nodes would hold them; unpooled, since PGlite answers one connection at a time.
+        await using PgVectorStore writer = await PgVectorStore.OpenAsync(server.ConnectionString + ";Pooling=false", CancellationToken.None).DefaultTimeout();
+        await using PgVectorStore reader = await PgVectorStore.OpenAsync(server.ConnectionString + ";Pooling=false", CancellationToken.None).DefaultTimeout();
+        string hash = Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
+        var fingerprint = new Imaging.Fingerprint.ImageFingerprint(hash, 0xF00D_CAFE_DEAD_BEEF, [0xFF, 0xD8, 1, 2, 3], 256, 192);
+        float[] vector = [0.1f, -0.2f, float.Epsilon, 1f / 3];
+
+        Assert.Null(await reader.GetThumbnailAsync(hash).DefaultTimeout());
+        await writer.PutFingerprintAsync(fingerprint).DefaultTimeout();
+        await writer.PutFingerprintAsync(fingerprint with { Thumbnail = [9] }).DefaultTimeout();
+        await writer.PutEmbeddingAsync("es1-test", hash, vector).DefaultTimeout();
+
+        Imaging.Fingerprint.ImageFingerprint? read = await reader.GetFingerprintAsync(hash).DefaultTimeout();
+        Assert.Equal((fingerprint.PerceptualHash, 256, 192), (read!.PerceptualHash, read.ThumbnailWidth, read.ThumbnailHeight));
+        Assert.Equal(fingerprint.Thumbnail, read.Thumbnail);
+        Assert.Equal(fingerprint.Thumbnail, await reader.GetThumbnailAsync(hash).DefaultTimeout());
+        Assert.Equal(vector, await reader.GetEmbeddingAsync("es1-test", hash).DefaultTimeout());
+        Assert.Null(await reader.GetEmbeddingAsync("es1-other", hash).DefaultTimeout());
+    }
+
     private static float[] RandomUnit(Random rng, int dimensions)
     {
         float[] v = Enumerable.Range(0, dimensions).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();

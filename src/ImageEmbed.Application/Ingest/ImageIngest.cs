@@ -6,7 +6,8 @@ using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Models;
 using ImageEmbed.Storage;
 using ImageEmbed.Storage.Content;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
+using ImageEmbed.Storage.PgVector;
 
 namespace ImageEmbed.Application.Ingest;
 
@@ -26,7 +27,7 @@ namespace ImageEmbed.Application.Ingest;
 /// </remarks>
 public sealed class ImageIngest
 {
-    private readonly ContentCache _cache;
+    private readonly IContentCache _cache;
     private readonly ImageFingerprinter _fingerprinter;
     private readonly ImageSourceReader? _reader;
     private readonly IIngestObserver _observer;
@@ -36,7 +37,7 @@ public sealed class ImageIngest
     private readonly SemaphoreSlim _fingerprintSlots;
 
     /// <param name="reader">Reads URLs and data URIs; null where only bytes are given (then <see cref="ReadAsync"/> refuses).</param>
-    public ImageIngest(EmbeddingEngine engine, ContentCache cache, ImagingOptions imaging, ImageSourceReader? reader = null, IIngestObserver? observer = null)
+    public ImageIngest(EmbeddingEngine engine, IContentCache cache, ImagingOptions imaging, ImageSourceReader? reader = null, IIngestObserver? observer = null)
     {
         Engine = engine;
         _cache = cache;
@@ -109,9 +110,9 @@ public sealed class ImageIngest
     {
         string hash = image.Hash;
         ReadOnlyMemory<byte> bytes = image.Bytes;
-        float[]? vector = FromCache(() => _cache.GetEmbedding(model.Space, hash));
+        float[]? vector = await FromCacheAsync(() => _cache.GetEmbeddingAsync(model.Space, hash, ct)).ConfigureAwait(false);
         bool cached = vector is not null && vector.Length == model.Dimensions;
-        ImageFingerprint? fingerprint = FromCache(() => _cache.GetFingerprint(hash));
+        ImageFingerprint? fingerprint = await FromCacheAsync(() => _cache.GetFingerprintAsync(hash, ct)).ConfigureAwait(false);
         bool fingerprintCached = fingerprint is not null;
 
         ImageEmbedding embedding;
@@ -136,7 +137,7 @@ public sealed class ImageIngest
         {
             _observer.Embedded(embedding.Timings);
             ImageEmbedding computed = embedding;
-            ToCache(() => _cache.PutEmbedding(computed.Space, hash, computed.Vector));
+            await ToCacheAsync(() => _cache.PutEmbeddingAsync(computed.Space, hash, computed.Vector, ct)).ConfigureAwait(false);
         }
 
         if (fingerprint is null)
@@ -154,26 +155,26 @@ public sealed class ImageIngest
         if (!fingerprintCached)
         {
             ImageFingerprint computed = fingerprint;
-            ToCache(() => _cache.PutFingerprint(computed));
+            await ToCacheAsync(() => _cache.PutFingerprintAsync(computed, ct)).ConfigureAwait(false);
         }
         return new IngestedImage(embedding, fingerprint, cached);
     }
 
     /// <summary>The cached thumbnail (JPEG) of the image with this content hash, or null.</summary>
-    public byte[]? Thumbnail(string contentHash) => FromCache(() => _cache.GetThumbnail(contentHash));
+    public Task<byte[]?> ThumbnailAsync(string contentHash, CancellationToken ct) => FromCacheAsync(() => _cache.GetThumbnailAsync(contentHash, ct));
 
-    private T? FromCache<T>(Func<T?> read) where T : class
+    private async Task<T?> FromCacheAsync<T>(Func<Task<T?>> read) where T : class
     {
         try
         {
-            return read();
+            return await read().ConfigureAwait(false);
         }
-        catch (SqliteException e)
+        catch (Exception e) when (e is DbException or PgVectorUnavailableException)
         {
             _observer.CacheFailed(e);
             return null;
         }
     }
 
-    private void ToCache(Action write) => FromCache(() => { write(); return ""; });
+    private Task ToCacheAsync(Func<Task> write) => FromCacheAsync<string>(async () => { await write().ConfigureAwait(false); return null; });
 }

@@ -36,7 +36,8 @@ internal sealed class LocalCollections : ICollectionAccess
         string data = Settings.DataDirectory();
         _engine = new(() => new EmbeddingEngine(_models, imaging, data));
         _cache = new(() => ContentCache.Open(data));
-        _ingest = new(() => new ImageIngest(_engine.Value, _cache.Value, imaging, observer: new ConsoleIngestObserver()));
+        // A store that keeps its own content cache (PostgreSQL) shares it with the service's nodes.
+        _ingest = new(() => new ImageIngest(_engine.Value, store as IContentCache ?? _cache.Value, imaging, observer: new ConsoleIngestObserver()));
     }
 
     public string Where { get; }
@@ -96,7 +97,7 @@ internal sealed class LocalCollections : ICollectionAccess
     }
 
     /// <summary>The cached thumbnail (JPEG) of these bytes, or null.</summary>
-    public byte[]? CachedThumbnail(string contentHash) => _ingest.Value.Thumbnail(contentHash);
+    public Task<byte[]?> CachedThumbnailAsync(string contentHash, CancellationToken ct) => _ingest.Value.ThumbnailAsync(contentHash, ct);
 
     public async Task<IReadOnlyList<IndexFailure>> CommitAsync(CollectionInfo collection, IReadOnlyList<PendingItem> items, CancellationToken ct)
     {

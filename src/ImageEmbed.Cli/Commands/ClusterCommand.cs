@@ -80,7 +80,7 @@ internal static class ClusterCommand
                 .Select(c => (Cluster: c, Members: Ranked(c, byId).Take(ShownPerCluster).ToList()))
                 .ToList();
             using var reader = new InputReader();
-            var thumbnails = new Thumbnails(reader, local.CachedThumbnail);
+            var thumbnails = new Thumbnails(reader, local.CachedThumbnailAsync);
             await thumbnails.PrepareAsync(shown.SelectMany(s => s.Members).Select(m => byId[m.Id]), ct).ConfigureAwait(false);
             var groups = shown.Select(s => new ReportGroup(
                 $"Cluster {s.Cluster.Index + 1}: {s.Cluster.Items.Count} items, cohesion {s.Cluster.Cohesion:F4}",

@@ -95,7 +95,7 @@ internal static class DedupCommand
         if (args.Get("html") is { } html)
         {
             using var reader = new InputReader();
-            var thumbnails = new Thumbnails(reader, local.CachedThumbnail);
+            var thumbnails = new Thumbnails(reader, local.CachedThumbnailAsync);
             await thumbnails.PrepareAsync(groups.SelectMany(g => g.Items).Select(id => byId[id]), ct).ConfigureAwait(false);
             var reportGroups = groups.Select((g, n) =>
             {

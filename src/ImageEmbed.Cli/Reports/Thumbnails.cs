@@ -11,7 +11,7 @@ namespace ImageEmbed.Cli.Reports;
 /// content cache (made when the item was indexed), else made from each item's source (its file, or its URL through the SSRF-safe fetcher) with the same safe decoder
 /// rules as embedding. An item whose source is gone or unreadable gets none (the report says so).
 /// </summary>
-internal sealed class Thumbnails(InputReader reader, Func<string, byte[]?> cached)
+internal sealed class Thumbnails(InputReader reader, Func<string, CancellationToken, Task<byte[]?>> cached)
 {
     private readonly ImageFingerprinter _fingerprinter = new(Settings.Imaging());
     private readonly ConcurrentDictionary<string, string?> _made = new(StringComparer.Ordinal);
@@ -31,7 +31,7 @@ internal sealed class Thumbnails(InputReader reader, Func<string, byte[]?> cache
 
     private async Task<string?> MakeAsync(CollectionItem item, CancellationToken ct)
     {
-        if (item.ContentHash is { } hash && cached(hash) is { } jpeg) return "data:image/jpeg;base64," + Convert.ToBase64String(jpeg);
+        if (item.ContentHash is { } hash && await cached(hash, ct).ConfigureAwait(false) is { } jpeg) return "data:image/jpeg;base64," + Convert.ToBase64String(jpeg);
         if (item.Source is not { Length: > 0 } source || (!IndexInputs.IsUrl(source) && !File.Exists(source))) return null;
         try
         {

@@ -263,9 +263,9 @@ internal static partial class CollectionEndpoints
     {
         id = ItemId(id);
         CollectionItem item = await (await stores.GetAsync()).GetItemAsync(name, id, ct) ?? throw NoItem(name, id);
-        byte[] jpeg = (item.ContentHash is { } hash ? ingest.Thumbnail(hash) : null)
+        byte[] jpeg = (item.ContentHash is { } hash ? await ingest.ThumbnailAsync(hash, ct) : null)
             ?? throw new ApiException(StatusCodes.Status404NotFound,
-                $"Item '{id}' in collection '{name}' has no thumbnail: it was given as a vector, or added on another node or before thumbnails existed. Upsert it again with its image to make one.", "id");
+                $"Item '{id}' in collection '{name}' has no thumbnail: it was given as a vector, or added before thumbnails existed (or, with the embedded store, on another machine). Upsert it again with its image to make one.", "id");
         // The URL names an item, which can be replaced by another image; the ETag names the content, so a
         // browser revalidates and gets a 304 while the image is unchanged.
         return Results.Bytes(jpeg, "image/jpeg", entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{item.ContentHash}\""));

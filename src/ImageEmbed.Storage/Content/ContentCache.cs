@@ -21,7 +21,7 @@ namespace ImageEmbed.Storage.Content;
 /// Calls are synchronous on purpose: each is one indexed lookup or insert in a local file, cheaper
 /// than the task that would offload it.
 /// </summary>
-public sealed class ContentCache : IDisposable
+public sealed class ContentCache : IContentCache, IDisposable
 {
     public const string FileName = "content-cache.db";
 
@@ -104,6 +104,25 @@ public sealed class ContentCache : IDisposable
             insert.Bind(1, space).Bind(2, contentHash).Bind(3, MemoryMarshal.AsBytes(vector));
             insert.Step();
         }
+    }
+
+    // Each call is one indexed lookup or insert in a local file: done on the caller's thread (see the class remarks).
+    Task<ImageFingerprint?> IContentCache.GetFingerprintAsync(string contentHash, CancellationToken ct) => Task.FromResult(GetFingerprint(contentHash));
+
+    Task<byte[]?> IContentCache.GetThumbnailAsync(string contentHash, CancellationToken ct) => Task.FromResult(GetThumbnail(contentHash));
+
+    Task IContentCache.PutFingerprintAsync(ImageFingerprint fingerprint, CancellationToken ct)
+    {
+        PutFingerprint(fingerprint);
+        return Task.CompletedTask;
+    }
+
+    Task<float[]?> IContentCache.GetEmbeddingAsync(string space, string contentHash, CancellationToken ct) => Task.FromResult(GetEmbedding(space, contentHash));
+
+    Task IContentCache.PutEmbeddingAsync(string space, string contentHash, float[] vector, CancellationToken ct)
+    {
+        PutEmbedding(space, contentHash, vector);
+        return Task.CompletedTask;
     }
 
     public void Dispose() => _db.Dispose();

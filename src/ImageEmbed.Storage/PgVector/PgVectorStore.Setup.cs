@@ -42,6 +42,7 @@ public sealed partial class PgVectorStore
                             new NpgsqlBatchCommand($"ALTER TABLE {CatalogTable} ADD COLUMN IF NOT EXISTS space text NOT NULL DEFAULT ''"),
                         },
                     };
+                    foreach (string sql in CreateContentCacheSql()) setup.BatchCommands.Add(new NpgsqlBatchCommand(sql));
                     string version;
                     try
                     {
