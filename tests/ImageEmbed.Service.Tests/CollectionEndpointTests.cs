@@ -128,6 +128,27 @@ public sealed class CollectionEndpointTests(DevCollectionFixture fixture) : ICla
     }
 
     [Fact]
+    public async Task Search_RecallOptions_SameAnswerOnTheExactStoreAndBadValuesRefused()
+    {
+        string id = DevCollectionFixture.Id(fixture.Files[10]);
+        string plain = (await SearchAsync(new { id, k = 5 })).GetRawText();
+        Assert.Equal(plain, (await SearchAsync(new { id, k = 5, exact = true })).GetRawText());
+        Assert.Equal(plain, (await SearchAsync(new { id, k = 5, ef_search = 400 })).GetRawText());
+
+        foreach ((object body, string message) in new (object, string)[]
+                 {
+                     (new { id, ef_search = 0 }, "'ef_search'"),
+                     (new { id, ef_search = 1001 }, "'ef_search'"),
+                     (new { id, exact = "yes" }, "'exact' must be true or false."),
+                     (new { id, exact = true, ef_search = 400 }, "Give 'exact' or 'ef_search', not both"),
+                 })
+        {
+            using HttpResponseMessage r = await _client.PostAsJsonAsync($"/v1/collections/{C}/search", body).DefaultTimeout();
+            await ResponseAssert.ErrorAsync(r, HttpStatusCode.BadRequest, message);
+        }
+    }
+
+    [Fact]
     public async Task SearchByVector_ItemsOwnVector_ReturnsItWithScoreOne()
     {
         string id = DevCollectionFixture.Id(fixture.Files[20]);
