@@ -9,8 +9,7 @@ namespace ImageEmbed.Storage.Tests;
 /// <summary>
 /// A real PostgreSQL with pgvector for the tests: PGlite (Postgres compiled to WebAssembly) served on a
 /// loopback port by <c>pglite-server</c> from npm, in memory, one per test class. The npm packages are
-/// installed on first use into <c>.native/pglite</c> (ignored by git; a stamp naming the versions
-/// makes later runs skip npm; one test process installs while others wait on a lock file).
+/// installed on first use into <c>.native/pglite</c> (<see cref="NpmPackages"/>).
 /// <c>Pglite/pglite-preload.mjs</c> is loaded into the server: it exits with the test process, and
 /// works around a pglite-socket 0.0.20 bug that crashes PGlite on large messages. Set
 /// <c>IMAGEEMBED_TEST_PGVECTOR</c> to a connection string to run the same tests against another server.
@@ -45,7 +44,6 @@ public class PgliteServerFixture : IAsyncLifetime
     private const string PglitePackage = "@electric-sql/pglite@0.3.15";
     private const string SocketPackage = "@electric-sql/pglite-socket@0.0.20";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan InstallTimeout = TimeSpan.FromMinutes(5);
 
     private Process? _server;
     private readonly StringBuilder _output = new();
@@ -103,10 +101,11 @@ public class PgliteServerFixture : IAsyncLifetime
 
     private async Task<int> StartServerAsync(int port)
     {
-        string node = FindOnPath("node") ?? throw new InvalidOperationException(
+        string node = NpmPackages.FindOnPath("node") ?? throw new InvalidOperationException(
             $"The pgvector tests run PostgreSQL as PGlite under Node.js, and 'node' is not on PATH. Install Node.js and npm " +
             $"(apt-get install nodejs npm), or set {ExternalServerVariable} to a PostgreSQL server with pgvector.");
-        string dir = await InstallAsync().ConfigureAwait(false);
+        string dir = await NpmPackages.InstallAsync("pglite", [PglitePackage, SocketPackage],
+            $"The pgvector tests (or set {ExternalServerVariable} to a PostgreSQL server with pgvector)").ConfigureAwait(false);
         string socketDist = Path.Combine(dir, "node_modules", "@electric-sql", "pglite-socket", "dist");
         // Exits with this process, and reassembles protocol messages split across TCP reads (see the file).
         string preload = Path.Combine(TestPaths.RepoRoot, "tests", "ImageEmbed.Storage.Tests", "Pglite", "pglite-preload.mjs");
@@ -186,74 +185,6 @@ public class PgliteServerFixture : IAsyncLifetime
             }
         }
     }
-
-    /// <summary>Installs the npm packages into <c>.native/pglite</c> unless its stamp names these versions; one process at a time.</summary>
-    private static async Task<string> InstallAsync()
-    {
-        // The same folder scripts/fetch-nsfwjs.sh fills, and the same variable to move it.
-        string native = Environment.GetEnvironmentVariable("IMAGEEMBED_NATIVE_DIR") is { Length: > 0 } d ? d : Path.Combine(TestPaths.RepoRoot, ".native");
-        string dir = Path.Combine(native, "pglite");
-        string stamp = Path.Combine(dir, ".stamp");
-        string want = $"{PglitePackage} {SocketPackage}";
-        if (File.Exists(stamp) && File.ReadAllText(stamp).Trim() == want) return dir;
-
-        Directory.CreateDirectory(dir);
-        using FileStream held = await LockAsync(Path.Combine(dir, ".lock")).ConfigureAwait(false);
-        if (File.Exists(stamp) && File.ReadAllText(stamp).Trim() == want) return dir; // another process installed it
-
-        string npm = FindOnPath("npm") ?? throw new InvalidOperationException(
-            $"The pgvector tests install PGlite ({want}) with npm, and 'npm' is not on PATH. Install npm (apt-get install npm), " +
-            $"or set {ExternalServerVariable} to a PostgreSQL server with pgvector.");
-        // A package.json of its own keeps npm from looking for one in the folders above.
-        await File.WriteAllTextAsync(Path.Combine(dir, "package.json"), "{ \"private\": true }\n").ConfigureAwait(false);
-        var install = new ProcessStartInfo(npm)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = dir,
-        };
-        foreach (string arg in new[] { "install", "--no-audit", "--no-fund", "--ignore-scripts", "--no-save", PglitePackage, SocketPackage })
-            install.ArgumentList.Add(arg);
-        using Process process = Process.Start(install)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(InstallTimeout).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"npm install {want} took over {InstallTimeout.TotalMinutes} minutes.");
-        }
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"npm install {want} failed (exit {process.ExitCode}):\n{await stdout.ConfigureAwait(false)}{await stderr.ConfigureAwait(false)}");
-        await File.WriteAllTextAsync(stamp, want + "\n").ConfigureAwait(false);
-        return dir;
-    }
-
-    private static async Task<FileStream> LockAsync(string path)
-    {
-        var waited = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (waited.Elapsed < InstallTimeout)
-            {
-                await Task.Delay(200).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(d => Path.Combine(d, name))
-            .FirstOrDefault(File.Exists);
 
     public virtual async Task DisposeAsync()
     {

@@ -15,7 +15,8 @@ internal abstract record EmbeddingInput
     /// Parses <c>input</c>. A string is text unless it is a <c>data:image/</c> URI, or
     /// <paramref name="modality"/> is <c>image</c> (then every string is an image URL or data URI).
     /// An array of integers 0..255 whose bytes are an image is taken as the image file itself: that is how
-    /// the OpenAI Python client sends <c>input=open(path, "rb").read()</c>.
+    /// the OpenAI Python client sends <c>input=open(path, "rb").read()</c>. A JSON-serialized Node.js Buffer
+    /// (<c>{"type": "Buffer", "data": [...]}</c>) is the same for the openai npm client's <c>input: fs.readFileSync(path)</c>.
     /// </summary>
     /// <exception cref="ApiException">400 naming the offending element.</exception>
     public static List<EmbeddingInput> Parse(JsonElement input, string? modality, int maxItems)
@@ -53,9 +54,15 @@ internal abstract record EmbeddingInput
                     return new ImageReference(value);
                 return new Text(value);
             case JsonValueKind.Object:
+                // JSON.stringify of a Node.js Buffer, which is what the openai npm client sends for input: fs.readFileSync(file).
+                if (element.TryGetProperty("type", out JsonElement type) && type.ValueKind == JsonValueKind.String && type.GetString() == "Buffer"
+                    && element.TryGetProperty("data", out JsonElement data) && data.ValueKind == JsonValueKind.Array)
+                    return FromNumbers(data, where);
                 bool hasImage = element.TryGetProperty("image", out JsonElement image);
                 bool hasText = element.TryGetProperty("text", out JsonElement text);
-                if (hasImage == hasText) throw ApiException.BadRequest($"{where} must have exactly one of 'image' or 'text'.", "input");
+                if (hasImage == hasText)
+                    throw ApiException.BadRequest($"{where} must have exactly one of 'image' or 'text'. Accepted: a string (text, or an image as a data URI), " +
+                        "{\"image\": URL or data URI}, {\"text\": ...}, an image file's bytes as an array of 0..255, or a Node.js Buffer ({\"type\": \"Buffer\", \"data\": [...]}).", "input");
                 JsonElement field = hasImage ? image : text;
                 if (field.ValueKind != JsonValueKind.String) throw ApiException.BadRequest($"{where}.{(hasImage ? "image" : "text")} must be a string.", "input");
                 return hasImage ? new ImageReference(field.GetString()!) : new Text(field.GetString()!);
