@@ -10,6 +10,36 @@ public sealed class TransferCommandTests : IDisposable
 
     public void Dispose() => _work.Dispose();
 
+    [Fact]
+    public async Task Export_ToStandardOutputIntoHead_PrintsThreeLinesAndExits()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        // 2,000 items of 1792-d (~40 MB of JSON): far more than a pipe holds, so the export is still writing when head exits.
+        var rng = new Random(5);
+        await File.WriteAllLinesAsync(_work.File("many.jsonl"), Enumerable.Range(0, 2000).Select(i =>
+            JsonSerializer.Serialize(new { id = $"item-{i:D5}", vector = Enumerable.Range(0, 1792).Select(_ => rng.NextSingle() - 0.5f) })));
+        Assert.Equal(0, (await _work.RunAsync("import", "many", _work.File("many.jsonl"), "--model", "mobilenet-v2-140")).ExitCode);
+
+        var info = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("dotnet \"$0\" export many -o - | head -3; echo \"export exit ${PIPESTATUS[0]}\"");
+        info.ArgumentList.Add(TestPaths.CliDll);
+        TestProcesses.SetEnvironment(info, new Dictionary<string, string> { ["IMAGEEMBED_MODELS_DIR"] = TestPaths.ModelsDir, ["IMAGEEMBED_DATA_DIR"] = _work.Data });
+        using System.Diagnostics.Process shell = System.Diagnostics.Process.Start(info)!;
+        Task<string> stderr = shell.StandardError.ReadToEndAsync();
+        string[] lines = (await shell.StandardOutput.ReadToEndAsync().DefaultTimeout()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        await shell.WaitForExitAsync().DefaultTimeout();
+
+        Assert.Equal(["item-00000", "item-00001", "item-00002"], lines[..3].Select(l => JsonDocument.Parse(l).RootElement.GetProperty("id").GetString()));
+        Assert.Equal("export exit 0", lines[3]);
+        Assert.Equal(4, lines.Length);
+        Assert.Equal("", (await stderr).Trim()); // no stack trace, no error: the reader simply went away
+
+        CliRunner.Result npy = await _work.RunAsync("export", "many", "-o", "-", "--format", "npy");
+        Assert.Equal(2, npy.ExitCode);
+        Assert.Contains(".npy needs a file", npy.Stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("jsonl")]
     [InlineData("csv")]

@@ -11,7 +11,7 @@ namespace ImageEmbed.Cli.Commands;
 /// <summary><c>imageembed export</c>: a collection's items to JSON Lines, CSV, or <c>.npy</c> + an ids file.</summary>
 internal static class ExportCommand
 {
-    private static readonly OptionSpec Output = new("output", "o", "FILE", "Where to write (required); the format follows the extension: .jsonl, .csv or .npy.");
+    private static readonly OptionSpec Output = new("output", "o", "FILE", "Where to write (required): a file, whose extension gives the format (.jsonl, .csv or .npy), or - for standard output (JSON Lines unless --format csv).");
     internal static readonly OptionSpec Format = new("format", "f", "FORMAT", "jsonl, csv or npy, whatever the file is called.");
 
     public static readonly CommandSpec Spec = new(
@@ -30,20 +30,39 @@ internal static class ExportCommand
         Examples:
           imageembed export photos -o photos.jsonl
           imageembed export photos -o photos.npy     # np.load("photos.npy"), open("photos.ids.txt").read().splitlines()
+          imageembed export photos -o - | head -3   # to standard output; stops quietly when the reader closes
         """);
 
     public static async Task<int> RunAsync(ParsedArgs args, CancellationToken ct)
     {
         if (args.Positionals.Count != 1) throw new UsageException("Give exactly one collection. See 'imageembed export --help'.");
         string path = args.Get("output") ?? throw new UsageException("Give the file to write with -o FILE.");
-        VectorFileFormat format = VectorFileFormats.Choose(path, args.Get("format"));
+        bool toStdout = path == OutputFile.StandardOutput;
+        VectorFileFormat format = toStdout ? VectorFileFormats.Choose("stdout.jsonl", args.Get("format")) : VectorFileFormats.Choose(path, args.Get("format"));
+        if (toStdout && format == VectorFileFormat.Npy)
+            throw new UsageException(".npy needs a file (its header is written last, and the ids go to a second file): give -o FILE.npy.");
         await using LocalCollections local = await CollectionAccess.OpenLocalAsync(ct).ConfigureAwait(false);
         CollectionInfo collection = await local.GetAsync(args.Positionals[0], ct).ConfigureAwait(false);
 
         long count = 0;
-        await using (FileStream file = File.Create(path))
+        try
         {
-            IAsyncEnumerable<CollectionItem> items = local.Store.ReadAllAsync(collection.Name, ct);
+            await WriteAsync(path, format, collection, local.Store.ReadAllAsync(collection.Name, ct), n => count = n, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (OutputFile.IsReaderGone(path, e))
+        {
+            return 0; // '| head' has what it wanted
+        }
+        Console.Error.WriteLine($"exported {count} item(s) of '{collection.Name}' ({collection.Model}, {collection.Dimensions}-d) to {(toStdout ? "standard output" : path)}" +
+            (format == VectorFileFormat.Npy ? $" and {VectorFileFormats.IdsFile(path)}" : ""));
+        return 0;
+    }
+
+    private static async Task WriteAsync(string path, VectorFileFormat format, CollectionInfo collection, IAsyncEnumerable<CollectionItem> items, Action<long> done, CancellationToken ct)
+    {
+        long count = 0;
+        await using (Stream file = OutputFile.Create(path))
+        {
             switch (format)
             {
                 case VectorFileFormat.JsonLines:
@@ -96,9 +115,7 @@ internal static class ExportCommand
                     break;
             }
         }
-        Console.Error.WriteLine($"exported {count} item(s) of '{collection.Name}' ({collection.Model}, {collection.Dimensions}-d) to {path}" +
-            (format == VectorFileFormat.Npy ? $" and {VectorFileFormats.IdsFile(path)}" : ""));
-        return 0;
+        done(count);
     }
 
     private static string Quote(string value) =>
