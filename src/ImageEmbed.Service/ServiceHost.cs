@@ -65,6 +65,7 @@ public static class ServiceHost
         builder.Services.AddSingleton(_ => ContentCache.Open(dataDirectory));
         builder.Services.AddSingleton<BodyBudget>();
         builder.Services.AddSingleton<ServiceMetrics>();
+        builder.Services.AddSingleton<PlatformMeters>();
         builder.Services.AddSingleton<IIngestObserver, IngestMetrics>();
         builder.Services.AddSingleton(sp => new StoreContentCache(sp.GetRequiredService<CollectionStoreProvider>(), sp.GetRequiredService<ContentCache>()));
         builder.Services.AddSingleton(sp => new ImageIngest(sp.GetRequiredService<EmbeddingEngine>(), sp.GetRequiredService<StoreContentCache>(), sp.GetRequiredService<ImagingOptions>(),
@@ -117,6 +118,7 @@ public static class ServiceHost
         if (service.NoAuth)
             app.Logger.LogWarning("*** --no-auth: every API route is open to anyone who can reach this port. Use it only for local experiments. ***");
         _ = app.Services.GetRequiredService<ApiKeyStore>(); // print a generated key at start, not on the first request
+        _ = app.Services.GetRequiredService<PlatformMeters>(); // counting (exceptions, ...) from the start, not the first scrape
 
         app.UseMiddleware<RequestMetricsMiddleware>();
         if (service.CorsOrigins.Length > 0) app.UseCors(); // preflights are answered here, before a key is asked for

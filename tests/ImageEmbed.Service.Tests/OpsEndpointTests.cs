@@ -36,6 +36,27 @@ public sealed class OpsEndpointTests(OpenServiceFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Metrics_ProcessRuntimeCollectionsAndJobs()
+    {
+        string name = "metrics-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal(HttpStatusCode.OK, (await _service.Client.PutAsync($"/v1/collections/{name}", LoadTests.Json(new { model = "mobilenet-v2-140" })).DefaultTimeout()).StatusCode);
+        float[] vector = Enumerable.Range(0, 1792).Select(i => i == 7 ? 1f : 0f).ToArray();
+        Assert.Equal(HttpStatusCode.OK, (await _service.Client.PostAsync($"/v1/collections/{name}/items",
+            LoadTests.Json(new { items = new[] { new { id = "a", vector }, new { id = "b", vector } } })).DefaultTimeout()).StatusCode);
+
+        string metrics = await _service.Anonymous.GetStringAsync("/metrics").DefaultTimeout();
+
+        Assert.Contains($"imageembed_collection_items{{collection=\"{name}\",model=\"mobilenet-v2-140\"}} 2", metrics, StringComparison.Ordinal);
+        Assert.Contains("# TYPE imageembed_jobs gauge", metrics, StringComparison.Ordinal);
+        // The runtime's own meter: memory, CPU, GC and the thread pool.
+        Assert.Matches(@"dotnet_process_memory_working_set_bytes [1-9][0-9]{6,}", metrics);
+        Assert.Matches(@"dotnet_process_cpu_time_seconds_total\{cpu_mode=""user""\} [0-9.]+", metrics);
+        Assert.Matches(@"dotnet_gc_collections_total\{gc_heap_generation=""gen0""\} [0-9]+", metrics);
+        Assert.Contains("# TYPE dotnet_thread_pool_thread_count gauge", metrics, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NoContent, (await _service.Client.DeleteAsync($"/v1/collections/{name}").DefaultTimeout()).StatusCode);
+    }
+
+    [Fact]
     public async Task OpenApi_DescribesTheRoutes()
     {
         JsonElement doc = await _service.Anonymous.GetFromJsonAsync<JsonElement>("/openapi.json").DefaultTimeout();

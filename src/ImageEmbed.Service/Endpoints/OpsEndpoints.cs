@@ -12,7 +12,7 @@ internal static class OpsEndpoints
     {
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithName("Health").WithSummary("The process is up.");
         app.MapGet("/readyz", Ready).WithName("Ready").WithSummary("Models are loaded, the inference loops answer and the collection store is reachable.");
-        app.MapGet("/metrics", WriteMetrics).WithName("Metrics").WithSummary("Prometheus text: request counts and per-stage latency histograms.");
+        app.MapGet("/metrics", WriteMetrics).WithName("Metrics").WithSummary("Prometheus text: request counts, latency histograms per route and stage, queue lengths, jobs by state, collection sizes, and the runtime's own meter (memory, CPU, GC, thread pool).");
     }
 
     private static async Task<IResult> Ready(ModelWarmupService warmup, EmbeddingEngine engine, ServiceOptions options, ImagingOptions imaging,
@@ -36,11 +36,34 @@ internal static class OpsEndpoints
         return Results.Ok(new { status = "ready", models = engine.Loaded.Select(m => m.Name).ToArray() });
     }
 
-    private static IResult WriteMetrics(ServiceMetrics metrics, EmbeddingEngine engine)
+    private static async Task<IResult> WriteMetrics(ServiceMetrics metrics, PlatformMeters platform, EmbeddingEngine engine, CollectionStoreProvider stores,
+        Storage.Jobs.JobStore jobs, CancellationToken ct)
     {
         // A few kilobytes: render to a string, then let the result write it asynchronously.
         using var writer = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
         metrics.WriteTo(writer, engine);
+
+        writer.WriteLine("# HELP imageembed_jobs Bulk jobs on this node by state.");
+        writer.WriteLine("# TYPE imageembed_jobs gauge");
+        foreach ((string state, long count) in jobs.CountByState()) writer.WriteLine($"imageembed_jobs{{state=\"{state}\"}} {count}");
+
+        // Collection sizes need the store; a store that is away costs these series, not the scrape.
+        IReadOnlyList<Storage.CollectionInfo>? collections = null;
+        try
+        {
+            collections = await (await stores.GetAsync()).ListCollectionsAsync(ct);
+        }
+        catch (Storage.PgVector.PgVectorUnavailableException)
+        {
+        }
+        if (collections is not null)
+        {
+            writer.WriteLine("# HELP imageembed_collection_items Items in each collection.");
+            writer.WriteLine("# TYPE imageembed_collection_items gauge");
+            foreach (Storage.CollectionInfo c in collections) writer.WriteLine($"imageembed_collection_items{{collection=\"{c.Name}\",model=\"{c.Model}\"}} {c.Count}");
+        }
+
+        platform.WriteTo(writer);
         return Results.Text(writer.ToString(), "text/plain; version=0.0.4; charset=utf-8");
     }
 }

@@ -65,6 +65,18 @@ public sealed class JobStore : IDisposable
         lock (_lock) return GetLocked(id);
     }
 
+    /// <summary>How many jobs are in each state (states with none are left out).</summary>
+    public IReadOnlyDictionary<string, long> CountByState()
+    {
+        lock (_lock)
+        {
+            var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+            using SqliteStatement s = _db.Prepare("SELECT state, count(*) FROM jobs GROUP BY state ORDER BY state");
+            while (s.Step()) counts[s.GetText(0)!] = s.GetInt64(1);
+            return counts;
+        }
+    }
+
     /// <summary>Every job, newest first.</summary>
     public IReadOnlyList<JobInfo> List()
     {
