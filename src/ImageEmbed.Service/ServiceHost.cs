@@ -12,6 +12,7 @@ using ImageEmbed.Service.Limits;
 using ImageEmbed.Service.Metrics;
 using ImageEmbed.Storage.Content;
 using ImageEmbed.Application.Configuration;
+using Microsoft.AspNetCore.HttpLogging;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -79,6 +80,13 @@ public static class ServiceHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelWarmupService>());
         builder.Services.AddHostedService<MemoryTrimmer>();
         builder.Services.AddPerKeyRateLimits();
+        // The access log: the platform's HTTP logging, one combined line per request, with no header or body.
+        builder.Services.AddHttpLogging(o =>
+        {
+            o.LoggingFields = HttpLoggingFields.RequestMethod | HttpLoggingFields.RequestPath | HttpLoggingFields.ResponseStatusCode | HttpLoggingFields.Duration;
+            o.CombineLogs = true;
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore.HttpLogging.HttpLoggingMiddleware", LogLevel.Information);
         builder.Services.AddCors();
         builder.Services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<ServiceOptions>(BrowserOrigins.Configure);
         builder.Services.AddOpenApi(o => o.AddSchemaTransformer((schema, context, _) =>
@@ -120,6 +128,7 @@ public static class ServiceHost
         _ = app.Services.GetRequiredService<ApiKeyStore>(); // print a generated key at start, not on the first request
         _ = app.Services.GetRequiredService<PlatformMeters>(); // counting (exceptions, ...) from the start, not the first scrape
 
+        if (service.AccessLog) app.UseHttpLogging();
         app.UseMiddleware<RequestMetricsMiddleware>();
         if (service.CorsOrigins.Length > 0) app.UseCors(); // preflights are answered here, before a key is asked for
         app.UseMiddleware<ErrorHandlingMiddleware>();

@@ -32,6 +32,12 @@ public sealed class ServiceOptions
     /// </summary>
     public int StorePoolSize { get; set; }
 
+    /// <summary>
+    /// One log line per request (<c>IMAGEEMBED_ACCESS_LOG</c>), through ASP.NET Core's HTTP logging: method, path, status
+    /// and duration; never headers (keys) or bodies. Defaults to false.
+    /// </summary>
+    public bool AccessLog { get; set; }
+
     /// <summary>Most items in one upsert request. Defaults to 256.</summary>
     public int MaxItemsPerUpsert { get; set; } = 256;
 

@@ -57,6 +57,42 @@ public sealed class OpsEndpointTests(OpenServiceFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task AccessLog_OneLinePerRequest_WithoutTheKey()
+    {
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<(string Category, string Message)>();
+        await using (ServiceServer logged = await ServiceServer.StartAsync(new Dictionary<string, string?> { ["Service:AccessLog"] = "true" },
+                         builder => builder.Logging.AddProvider(new CapturingLoggerProvider(lines))))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await logged.Client.GetAsync("/v1/models").DefaultTimeout()).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await logged.Anonymous.GetAsync("/v1/collections").DefaultTimeout()).StatusCode);
+        }
+        string[] access = lines.Where(l => l.Category.EndsWith("HttpLoggingMiddleware", StringComparison.Ordinal)).Select(l => l.Message).ToArray();
+        Assert.Single(access, m => m.Contains("Method: GET", StringComparison.Ordinal) && m.Contains("Path: /v1/models", StringComparison.Ordinal) && m.Contains("StatusCode: 200", StringComparison.Ordinal));
+        Assert.Single(access, m => m.Contains("Path: /v1/collections", StringComparison.Ordinal) && m.Contains("StatusCode: 401", StringComparison.Ordinal));
+        Assert.All(access, m => Assert.Contains("Duration: ", m, StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Message.Contains(ServiceServer.Key, StringComparison.Ordinal));
+    }
+
+    private sealed class CapturingLoggerProvider(System.Collections.Concurrent.ConcurrentQueue<(string, string)> lines) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, lines);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(string category, System.Collections.Concurrent.ConcurrentQueue<(string, string)> lines) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                lines.Enqueue((category, formatter(state, exception)));
+        }
+    }
+
+    [Fact]
     public async Task OpenApi_DescribesTheRoutes()
     {
         JsonElement doc = await _service.Anonymous.GetFromJsonAsync<JsonElement>("/openapi.json").DefaultTimeout();

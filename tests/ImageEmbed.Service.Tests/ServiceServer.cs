@@ -40,11 +40,16 @@ public sealed class ServiceServer : IAsyncDisposable
     public static Task<ServiceServer> StartAsync(IDictionary<string, string?>? settings = null, IHostResolver? resolver = null, params string[] args) =>
         StartAsync(settings, resolver, waitReady: true, args);
 
+    /// <summary>Starts the service with one more change to its builder (e.g. a logging provider that captures).</summary>
+    public static Task<ServiceServer> StartAsync(IDictionary<string, string?> settings, Action<WebApplicationBuilder> configure) =>
+        StartAsync(settings, resolver: null, waitReady: true, [], configure);
+
     /// <summary>Starts the service and returns while it may still be installing or loading its default model.</summary>
     public static Task<ServiceServer> StartWithoutWaitingAsync(IDictionary<string, string?> settings) =>
         StartAsync(settings, resolver: null, waitReady: false, []);
 
-    private static async Task<ServiceServer> StartAsync(IDictionary<string, string?>? settings, IHostResolver? resolver, bool waitReady, string[] args)
+    private static async Task<ServiceServer> StartAsync(IDictionary<string, string?>? settings, IHostResolver? resolver, bool waitReady, string[] args,
+        Action<WebApplicationBuilder>? configure = null)
     {
         string dataDir = Directory.CreateTempSubdirectory("imageembed-service-").FullName;
         var all = new Dictionary<string, string?>
@@ -63,6 +68,7 @@ public sealed class ServiceServer : IAsyncDisposable
             // Never the system resolver: a name a test uses resolves only to what the test says, so no
             // request can leave the machine through DNS. Without a resolver only localhost resolves.
             builder.Services.AddSingleton<IHostResolver>(resolver ?? new FakeHostResolver([]));
+            configure?.Invoke(builder);
         });
         await app.StartAsync().DefaultTimeout();
         string url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

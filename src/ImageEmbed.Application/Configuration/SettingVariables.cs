@@ -15,6 +15,8 @@ public static class SettingVariables
         ("IMAGEEMBED_DATA_DIR", "DataDirectory", "data folder (keys, collections); default ~/.imageembed"),
         ("IMAGEEMBED_URLS", "urls", "addresses the service listens on; default http://localhost:5000"),
         ("IMAGEEMBED_LOG_LEVEL", "Logging:LogLevel:Default", "log level: Trace, Debug, Information, Warning, Error"),
+        ("IMAGEEMBED_LOG_FORMAT", "Logging:Console:FormatterName", "log format: simple (text), json (one JSON object per line), systemd"),
+        ("IMAGEEMBED_ACCESS_LOG", "Service:AccessLog", "log one line per request: method, path, status, duration (never headers or bodies)"),
         ("IMAGEEMBED_ASPNETCORE_LOG_LEVEL", "Logging:LogLevel:Microsoft.AspNetCore", "log level of ASP.NET Core's own messages; default Warning"),
         ("IMAGEEMBED_MODELS_DIR", "Models:Directory", "models folder; default $IMAGEEMBED_DATA_DIR/models"),
         ("IMAGEEMBED_DEFAULT_MODEL", "Models:DefaultModel", "what the model name 'default' means; unset = clip-vit-b32 if installed, else another CLIP model, else resnet18-imagenet"),
