@@ -57,17 +57,25 @@ async function renderDetail() {
     drop, input,
     el('div', { id: 'upload-progress', hidden: true }, el('progress', { max: 1, value: 0 }), el('span', { class: 'progress-text' })),
     el('ul', { id: 'upload-errors', class: 'errors' }),
+    el('div', { id: 'collection-pager', class: 'pager' }),
     el('div', { id: 'collection-grid', class: 'grid' }));
   await renderGrid(name);
 }
 
-async function renderGrid(name) {
+/** One page of the collection's items, in id order, with a pager when there are more. */
+async function renderGrid(name, offset = 0) {
   const grid = $('#collection-grid');
   if (!grid) return;
   try {
-    const page = await api(`${collectionPath(name, 'items')}?limit=${PAGE}`);
+    const page = await api(`${collectionPath(name, 'items')}?offset=${offset}&limit=${PAGE}`);
     grid.replaceChildren(...page.items.map(item => itemTile(name, item.id)));
-    if (page.total > page.items.length) grid.append(el('p', { class: 'muted' }, `Showing ${page.items.length} of ${page.total}.`));
+    const pager = $('#collection-pager');
+    if (page.total <= PAGE) { pager.replaceChildren(); return; }
+    const last = Math.min(offset + page.items.length, page.total);
+    pager.replaceChildren(
+      el('button', { type: 'button', class: 'page-prev', disabled: offset === 0, onclick: () => renderGrid(name, Math.max(0, offset - PAGE)) }, '‹ Previous'),
+      el('span', { class: 'page-status muted' }, `${offset + 1}–${last} of ${page.total}`),
+      el('button', { type: 'button', class: 'page-next', disabled: last >= page.total, onclick: () => renderGrid(name, offset + PAGE) }, 'Next ›'));
   } catch (err) {
     grid.replaceChildren(errorBox(err));
   }

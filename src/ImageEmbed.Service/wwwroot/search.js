@@ -23,7 +23,13 @@ export function initSearch() {
 /** A clickable thumbnail of an item: clicking searches for more like it. */
 export function itemTile(collection, id, ...extra) {
   return el('button', { type: 'button', class: 'tile', dataset: { id }, title: `More like ${id}`, onclick: () => moreLikeThis(collection, id) },
-    thumbnail(collection, id), el('span', { class: 'caption' }, id), ...extra);
+    thumbnail(collection, id), el('span', { class: 'caption', title: id }, caption(id)), ...extra);
+}
+
+/** What fits under a tile: a URL's or path's last segment, and the end of a long id rather than its start. */
+export function caption(id, max = 24) {
+  const name = id.split(/[\/\\]/).filter(Boolean).pop() ?? id;
+  return name.length <= max ? name : `…${name.slice(-(max - 1))}`;
 }
 
 /**

@@ -19,7 +19,14 @@ export function setCurrentCollection(name) {
 }
 
 export async function refreshModels() {
-  models = (await api('/v1/models')).data;
+  try {
+    models = (await api('/v1/models')).data;
+  } catch (err) {
+    // Listing models needs a key: say so where the list would be rather than leave it empty.
+    for (const select of document.querySelectorAll('.model-select'))
+      select.replaceChildren(el('option', { value: '' }, err.status === 401 ? 'enter your API key to list models' : 'models unavailable'));
+    throw err;
+  }
   for (const select of document.querySelectorAll('.model-select')) {
     const chosen = select.value;
     select.replaceChildren(...models.map(m =>

@@ -6,7 +6,8 @@ import { el } from './ui.js';
 
 const PLACEHOLDER = '/ui/placeholder.svg';
 const session = new Map(); // "collection\nid" -> blob: URL made here from the uploaded file
-const fetched = new Map(); // "collection\nid" -> Promise<blob: URL | null>
+const fetched = new Map(); // "collection\nid" -> Promise<blob: URL | null>, oldest first
+const KEEP = 600; // thumbnails kept fetched: a few pages of a large collection; older ones are released
 
 const keyOf = (collection, id) => `${collection}\n${id}`;
 
@@ -37,6 +38,9 @@ function load(collection, id) {
       .then(r => r.blob())
       .then(blob => (blob.type.startsWith('image/') ? URL.createObjectURL(blob) : null))
       .catch(() => null)); // 404 (no thumbnail, or a service without the route): the placeholder
+    // Browsing hundreds of items would otherwise hold every blob for the page's lifetime. An <img> already showing
+    // a released URL keeps its picture.
+    while (fetched.size > KEEP) release(fetched, fetched.keys().next().value);
   }
   return fetched.get(key);
 }
@@ -53,5 +57,10 @@ export function thumbnail(collection, id) {
 /** Forgets what is cached for a collection (after it is deleted). */
 export function forget(collection) {
   for (const map of [session, fetched])
-    for (const key of map.keys()) if (key.startsWith(`${collection}\n`)) map.delete(key);
+    for (const key of [...map.keys()]) if (key.startsWith(`${collection}\n`)) release(map, key);
+}
+
+function release(map, key) {
+  Promise.resolve(map.get(key)).then(url => { if (url) URL.revokeObjectURL(url); });
+  map.delete(key);
 }
