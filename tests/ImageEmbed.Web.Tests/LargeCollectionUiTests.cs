@@ -62,6 +62,26 @@ public sealed class LargeCollectionUiTests(BrowserFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task ClusterMap_500Items_DotsInClusterColoursAndAListWithCounts()
+    {
+        await EnsureCollectionAsync();
+        IPage page = await fixture.OpenAsync("collections");
+        await page.Locator($".open-collection[data-name='{Name}']").ClickAsync();
+        await page.Locator("nav a[data-view='clusters']").ClickAsync();
+
+        await Expect(page.Locator("#map .point")).ToHaveCountAsync(Count);
+        await Expect(page.Locator("#map .point.dot")).ToHaveCountAsync(Count); // too many for thumbnails to stay apart
+        string[] counts = (await page.Locator(".cluster-link").AllTextContentsAsync()).ToArray();
+        int[] sizes = counts.Select(c => int.Parse(System.Text.RegularExpressions.Regex.Match(c, @": (\d+) item").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(Count, sizes.Sum());
+        Assert.Equal(sizes.OrderByDescending(n => n), sizes); // largest first
+
+        await page.Locator(".cluster-link").First.ClickAsync();
+        await Expect(page.Locator("#map-cluster .tile")).ToHaveCountAsync(sizes[0]);
+        await Screenshots.SaveAsync(page, "cluster-map-500");
+    }
+
+    [Fact]
     public async Task PhoneWidth_HeaderFitsAndTheKeyCanBeEntered()
     {
         await EnsureCollectionAsync();

@@ -33,17 +33,19 @@ export async function showClusters() {
 function draw(collection) {
   const area = $('#map');
   if (!map.points.length) { area.replaceChildren(el('p', { class: 'muted' }, 'This collection is empty.')); $('#map-legend').replaceChildren(); return; }
-  const spots = layout(map.points, area.clientWidth, area.clientHeight);
+  const { spots, fits } = layout(map.points, area.clientWidth, area.clientHeight);
+  // More items than thumbnail-sized cells would pile thumbnails into a blur: then each item is a dot in its
+  // cluster's colour (hover names it, the list beside says what each cluster holds) and thumbnails open per cluster.
   area.replaceChildren(...map.points.map((p, i) => el('button', {
-    type: 'button', class: 'point', title: `${p.id} (cluster ${p.cluster + 1})`, dataset: { id: p.id, cluster: p.cluster },
-    style: { left: spots[i].left, top: spots[i].top, 'border-color': colour(p.cluster) },
+    type: 'button', class: fits ? 'point' : 'point dot', title: `${p.id} (cluster ${p.cluster + 1})`, dataset: { id: p.id, cluster: p.cluster },
+    style: { left: spots[i].left, top: spots[i].top, 'border-color': colour(p.cluster), ...(fits ? {} : { background: colour(p.cluster) }) },
     onclick: () => openCluster(collection, p.cluster),
-  }, thumbnail(collection, p.id))));
+  }, fits ? thumbnail(collection, p.id) : '')));
   const [vx, vy] = map.explained_variance;
   $('#map-legend').replaceChildren(
     el('h3', {}, `${map.clusters.length} clusters`),
     el('p', { class: 'muted' }, `Axes: the two principal components (${(vx * 100).toFixed(0)}% and ${(vy * 100).toFixed(0)}% of the variance).`),
-    el('ul', { class: 'legend' }, map.clusters.map(c => el('li', {},
+    el('ul', { class: 'legend' }, [...map.clusters].sort((a, b) => b.items.length - a.items.length).map(c => el('li', {},
       el('button', { type: 'button', class: 'link cluster-link', dataset: { cluster: c.index }, onclick: () => openCluster(collection, c.index) },
         el('span', { class: 'swatch', style: { background: colour(c.index) } }),
         `Cluster ${c.index + 1}: ${c.items.length} item${c.items.length > 1 ? 's' : ''}`)))));
@@ -52,16 +54,17 @@ function draw(collection) {
 /**
  * Where each point is drawn, as CSS percentages. Points are within -1..1 on both axes (a margin is kept for
  * the thumbnails). Near-identical images land on one spot and would hide each other, so each point takes the
- * free thumbnail-sized cell nearest to its place: every one stays visible and clickable.
+ * free thumbnail-sized cell nearest to its place: every one stays visible and clickable. When there are more points
+ * than cells, they keep their places and `fits` is false (drawn as dots).
  */
 function layout(points, width, height) {
   const percent = v => `${(50 + v * 42).toFixed(2)}%`;
   const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
   const size = 2.6 * rem + 8; // the thumbnail and its border (app.css .point)
   const cols = Math.floor(width / size), rows = Math.floor(height / size);
-  if (cols < 1 || rows < 1 || points.length > cols * rows) return points.map(p => ({ left: percent(p.x), top: percent(-p.y) }));
+  if (cols < 1 || rows < 1 || points.length > cols * rows) return { spots: points.map(p => ({ left: percent(p.x), top: percent(-p.y) })), fits: false };
   const taken = new Set();
-  return points.map(p => {
+  return { fits: true, spots: points.map(p => {
     const cx = Math.min(cols - 1, Math.floor((0.5 + p.x * 0.42) * cols)), cy = Math.min(rows - 1, Math.floor((0.5 - p.y * 0.42) * rows));
     for (let r = 0; ; r++) {
       // The ring of cells r steps away, nearest first.
@@ -76,7 +79,7 @@ function layout(points, width, height) {
         return { left: `${((x + 0.5) / cols * 100).toFixed(2)}%`, top: `${((y + 0.5) / rows * 100).toFixed(2)}%` };
       }
     }
-  });
+  }) };
 }
 
 function openCluster(collection, index) {
