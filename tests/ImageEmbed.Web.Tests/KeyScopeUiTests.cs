@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using ImageEmbed.Service.Tests;
 using ImageEmbed.Tests;
@@ -68,6 +69,25 @@ public sealed class KeyScopeUiTests(ScopedKeysBrowserFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task KeyRevokedWhileOpen_OldDataGreyedOutUnderTheError()
+    {
+        using HttpResponseMessage created = await fixture.Service.Client.PutAsync("/v1/collections/stale", JsonContent(new { model = "mobilenet-v2-140" })).DefaultTimeout();
+        (string key, Storage.Keys.StoredApiKey stored) = Storage.Keys.ApiKeyFile.Create(fixture.Service.DataDirectory, "revoked soon");
+        await UntilKeyStatusAsync(key, HttpStatusCode.OK); // the service re-reads the key file at most once a second
+        IPage page = await fixture.OpenAsync("collections", key);
+        await Expect(page.Locator(".open-collection[data-name='stale']")).ToBeVisibleAsync();
+        await Expect(page.Locator("#view-collections")).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex("stale"));
+
+        Assert.True(Storage.Keys.ApiKeyFile.Revoke(fixture.Service.DataDirectory, stored.Id));
+        await UntilKeyStatusAsync(key, HttpStatusCode.Unauthorized);
+        await page.Locator("nav a[data-view=collections]").ClickAsync();
+        await page.EvaluateAsync("() => window.dispatchEvent(new HashChangeEvent('hashchange'))");
+
+        await Expect(page.Locator("#message")).ToContainTextAsync("Enter your API key");
+        await Expect(page.Locator("#view-collections")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("stale"));
+    }
+
+    [Fact]
     public async Task PageOnListedOrigin_CallsTheApiAndReadsItsHeaders()
     {
         IPage page = await BlankPageAsync(fixture.Images.Url("/blank"));
@@ -110,6 +130,20 @@ public sealed class KeyScopeUiTests(ScopedKeysBrowserFixture fixture) : IClassFi
               }
             }
             """, new object[] { new Uri(fixture.Service.Address, "/v1/embeddings").ToString(), ServiceServer.Key, TestImages.DataUri(TestPaths.DevFiles()[0]) });
+
+    private async Task UntilKeyStatusAsync(string key, HttpStatusCode wanted)
+    {
+        using var probe = new HttpClient { BaseAddress = fixture.Service.Address };
+        probe.DefaultRequestHeaders.Add("x-api-key", key);
+        HttpStatusCode status = default;
+        for (int i = 0; i < 50 && status != wanted; i++)
+        {
+            if (i > 0) await Task.Delay(100);
+            using HttpResponseMessage r = await probe.GetAsync("/v1/key").DefaultTimeout();
+            status = r.StatusCode;
+        }
+        Assert.Equal(wanted, status);
+    }
 
     private static StringContent JsonContent(object value) => new(JsonSerializer.Serialize(value), System.Text.Encoding.UTF8, "application/json");
 }

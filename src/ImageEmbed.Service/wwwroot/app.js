@@ -25,9 +25,13 @@ async function route() {
   if (allows && needs[name] && !allows.includes(needs[name])) name = 'try';
   for (const section of document.querySelectorAll('.view')) section.hidden = section.id !== `view-${name}`;
   for (const link of document.querySelectorAll('nav a')) link.classList.toggle('active', link.dataset.view === name);
+  const section = document.getElementById(`view-${name}`);
   try {
     await views[name]();
+    section.classList.remove('stale');
   } catch (err) {
+    // What is on screen is from before the failure: shown greyed out under the error, not as if current.
+    section.classList.add('stale');
     notify(err.message, 'error');
   }
 }
