@@ -21,6 +21,24 @@ public sealed record ItemResult(string? Id, string Status, ItemError? Error);
 /// <summary><c>POST /v1/collections/{name}/items</c> (JSON items or multipart files): one result per item.</summary>
 public sealed record UpsertResponse(int Upserted, int Failed, ItemResult[] Results);
 
+/// <summary>
+/// One item of <c>GET /v1/collections/{name}/items</c>. <see cref="Vector"/>, <see cref="ContentHash"/> and
+/// <see cref="Phash"/> are there only with <c>?vectors=true</c> (how <c>imageembed export --server</c> reads a collection).
+/// </summary>
+public sealed record ItemSummary(string Id, JsonElement? Metadata, string? Source,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] float[]? Vector = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ContentHash = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Phash = null);
+
+/// <summary>One item of a JSON upsert given as a vector (<c>imageembed import --server</c>).</summary>
+public sealed record VectorItem(string Id, float[] Vector, JsonElement? Metadata, string? Source);
+
+/// <summary><c>POST /v1/collections/{name}/items</c> with items given as vectors.</summary>
+public sealed record VectorUpsertRequest(VectorItem[] Items);
+
+/// <summary><c>GET /v1/collections/{name}/items</c>: a page of items in id order.</summary>
+public sealed record ItemPage(string Collection, long Total, int Offset, int Limit, ItemSummary[] Items);
+
 /// <summary><c>GET /v1/collections/{name}/items/{id}</c>.</summary>
 public sealed record ItemResponse(string Id, float[] Vector, JsonElement? Metadata, string? Source, string? ContentHash, string? Phash);
 

@@ -9,6 +9,8 @@ namespace ImageEmbed.Contracts;
 [JsonSerializable(typeof(CreateCollectionRequest))]
 [JsonSerializable(typeof(UpsertResponse))]
 [JsonSerializable(typeof(ItemResponse))]
+[JsonSerializable(typeof(ItemPage))]
+[JsonSerializable(typeof(VectorUpsertRequest))]
 [JsonSerializable(typeof(SearchRequest))]
 [JsonSerializable(typeof(SearchResponse))]
 public sealed partial class ContractsJsonContext : JsonSerializerContext;

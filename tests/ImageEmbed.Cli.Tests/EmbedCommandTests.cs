@@ -74,6 +74,28 @@ public sealed class EmbedCommandTests
     }
 
     [Fact]
+    public async Task Embed_FolderWithAnSvg_ReportsItAsIndexDoes()
+    {
+        string dir = Directory.CreateTempSubdirectory("imageembed-cli-").FullName;
+        try
+        {
+            File.Copy(TestPaths.DevFiles()[0], Path.Combine(dir, "a.jpg"));
+            string svg = Path.Combine(dir, "drawing.svg");
+            File.Copy(TestPaths.Format("svg_with_external_ref.svg"), svg);
+
+            CliRunner.Result result = await CliRunner.RunAsync(["embed", "--quiet", dir]);
+
+            Assert.Equal(1, result.ExitCode); // one file could not be embedded
+            Assert.Single(result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains($"error: {svg}: The data is not a supported image", result.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Embed_UnknownModel_Exits2NamingInstalledModels()
     {
         CliRunner.Result result = await CliRunner.RunAsync(["embed", "--model", "clip-vit-b32", TestPaths.DevFiles()[0]]);

@@ -50,6 +50,64 @@ public sealed class ServerModeTests : IDisposable
     }
 
     [Fact]
+    public async Task ExportImportDedupCluster_AgainstServer_SameAsTheServiceHolds()
+    {
+        int port = TestNetwork.FreePort();
+        string server = $"http://127.0.0.1:{port}";
+        using Process service = await ServiceProcess.StartAsync(port, new Dictionary<string, string> { ["IMAGEEMBED_DATA_DIR"] = Path.Combine(_work.Root, "service-data"), ["IMAGEEMBED_API_KEYS"] = Key });
+        try
+        {
+            string[] photos = TestPaths.DevFiles().Take(5).ToArray();
+            string dir = _work.CopyInto("remote", photos);
+            File.Copy(photos[0], Path.Combine(dir, "copy-of-" + Path.GetFileName(photos[0]))); // an exact duplicate
+            Assert.Equal(0, (await _work.RunAsync("index", "photos", dir, "--server", server, "--api-key", Key)).ExitCode);
+
+            string file = _work.File("photos.jsonl");
+            CliRunner.Result export = await _work.RunAsync("export", "photos", "-o", file, "--server", server, "--api-key", Key);
+            Assert.Equal(0, export.ExitCode);
+            Assert.Contains("exported 6 item(s) of 'photos' (mobilenet-v2-140, 1792-d)", export.Stderr, StringComparison.Ordinal);
+            string[] lines = File.ReadAllLines(file);
+            Assert.Equal(6, lines.Length);
+
+            CliRunner.Result import = await _work.RunAsync("import", "copy", file, "--server", server, "--api-key", Key);
+            Assert.Equal(0, import.ExitCode);
+            Assert.Contains("imported 6 item(s) into 'copy' (mobilenet-v2-140); it has 6 item(s).", import.Stderr, StringComparison.Ordinal);
+            // Read back from the service: the same vectors (unit length already, so unchanged to float precision).
+            CliRunner.Result again = await _work.RunAsync("export", "copy", "-o", "-", "--server", server, "--api-key", Key);
+            float[] Vector(string jsonLine) => System.Text.Json.JsonDocument.Parse(jsonLine).RootElement.GetProperty("vector").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+            string[] copied = again.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            for (int i = 0; i < 6; i++)
+            {
+                float[] a = Vector(lines[i]), b = Vector(copied[i]);
+                Assert.True(a.Zip(b).All(p => Math.Abs(p.First - p.Second) < 1e-6f), $"item {i} changed on the way");
+            }
+
+            string html = _work.File("dups.html");
+            CliRunner.Result dedup = await _work.RunAsync("dedup", "photos", "--server", server, "--api-key", Key, "--html", html);
+            Assert.Equal(0, dedup.ExitCode);
+            using (System.Text.Json.JsonDocument groups = System.Text.Json.JsonDocument.Parse(dedup.Stdout))
+            {
+                Assert.Equal(0.80, groups.RootElement.GetProperty("threshold").GetDouble(), 3); // the model's calibrated threshold
+                System.Text.Json.JsonElement group = Assert.Single(groups.RootElement.GetProperty("groups").EnumerateArray());
+                Assert.Equal(["remote/copy-of-" + Path.GetFileName(photos[0]), "remote/" + Path.GetFileName(photos[0])],
+                    group.GetProperty("items").EnumerateArray().Select(e => e.GetString()).Order(StringComparer.Ordinal));
+                Assert.Equal("exact", group.GetProperty("pairs")[0].GetProperty("kind").GetString());
+            }
+            Assert.Contains("data:image/jpeg;base64,", await File.ReadAllTextAsync(html), StringComparison.Ordinal); // thumbnails from the server
+
+            CliRunner.Result cluster = await _work.RunAsync("cluster", "photos", "-k", "2", "--server", server, "--api-key", Key);
+            Assert.Equal(0, cluster.ExitCode);
+            using System.Text.Json.JsonDocument clusters = System.Text.Json.JsonDocument.Parse(cluster.Stdout);
+            Assert.Equal(6, clusters.RootElement.GetProperty("clusters").EnumerateArray().Sum(c => c.GetProperty("items").GetArrayLength()));
+        }
+        finally
+        {
+            service.Kill();
+            await service.WaitForExitAsync().DefaultTimeout();
+        }
+    }
+
+    [Fact]
     public async Task Index_ServerWithSmallByteLimit_BatchesFitAndOnlyOversizedImagesFail()
     {
         int port = TestNetwork.FreePort();

@@ -105,6 +105,23 @@ public sealed class ClipTokenizerTests : IDisposable
         Assert.Equal(expected, Tokenizer.Encode(text));
     }
 
+    [Theory]
+    [InlineData("<|endoftext|> a cat")]
+    [InlineData("hi <|startoftext|> there")]
+    [InlineData("<|endoftext|>")]
+    public void EncodeFixedLength_SpecialTokensAsText_AreThePlainCharacters(string text)
+    {
+        long[] ids = new long[77], mask = new long[77];
+        int count = Tokenizer.Encode(text, 77, ids, mask, specialTokensAsText: true);
+        int[] tokens = ids[..count].Select(i => (int)i).ToArray();
+        // "<|ENDOFTEXT|>" is always plain text (endoftext is matched before lower-casing): the same ids.
+        if (text.Contains("endoftext", StringComparison.Ordinal)) Assert.Equal(Tokenizer.Encode(text.ToUpperInvariant()), tokens);
+        Assert.DoesNotContain(49406, tokens[1..]);
+        Assert.DoesNotContain(49407, tokens[..^1]);
+        // Without the flag the literal is the special token (the reference tokenizers' behaviour).
+        Assert.NotEqual(tokens, Tokenizer.Encode(text));
+    }
+
     [Fact]
     public void Properties_ClipFiles_ComeFromTheFile()
     {

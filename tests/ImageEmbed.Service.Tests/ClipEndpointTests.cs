@@ -78,6 +78,7 @@ public sealed class ClipEndpointTests(ClipServiceFixture fixture) : IClassFixtur
     [InlineData("""{"image": "data:image/png;base64,AAAA", "labels": ["cat", ""]}""", "Every label must be a non-empty string")]
     [InlineData("""{"image": "data:image/png;base64,AAAA", "labels": ["cat"], "prompt_template": "a photo"}""", "must contain {label}")]
     [InlineData("""{"labels": ["cat"]}""", "Missing required field 'image'")]
+    [InlineData("""{"image": "data:image/png;base64,AAAA", "labels": ["cat", "dog", "cat"]}""", "'labels' lists 'cat' more than once; give each label once.")]
     public async Task Classify_BadRequest_Returns400(string body, string message)
     {
         using HttpResponseMessage response = await _service.Client.PostAsync("/v1/classify", new StringContent(body, System.Text.Encoding.UTF8, "application/json")).DefaultTimeout();

@@ -40,4 +40,16 @@ internal interface ICollectionAccess : IAsyncDisposable
     Task<IReadOnlyList<Indexing.IndexFailure>> CommitAsync(CollectionInfo collection, IReadOnlyList<PendingItem> items, CancellationToken ct);
 
     Task<IReadOnlyList<SearchHit>> SearchAsync(CollectionInfo collection, SearchRequest request, CancellationToken ct);
+
+    /// <summary>Every item with its vector, content hash and perceptual hash, in id order (export, dedup, cluster).</summary>
+    IAsyncEnumerable<CollectionItem> ReadAllAsync(string collection, CancellationToken ct);
+
+    /// <summary>Writes items given as vectors (import), all of them or an exception.</summary>
+    Task UpsertVectorsAsync(string collection, IReadOnlyList<CollectionItem> items, CancellationToken ct);
+
+    /// <summary>The cosine at which two items of <paramref name="model"/> count as duplicates, as the service's duplicates route uses.</summary>
+    Task<float> DuplicateThresholdAsync(string model, CancellationToken ct);
+
+    /// <summary>The stored thumbnail (JPEG) of an item, or null.</summary>
+    Task<byte[]?> ThumbnailAsync(string collection, CollectionItem item, CancellationToken ct);
 }

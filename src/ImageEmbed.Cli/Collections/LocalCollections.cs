@@ -96,8 +96,30 @@ internal sealed class LocalCollections : ICollectionAccess
         return new PendingItem(image.Id, image.Source, item);
     }
 
-    /// <summary>The cached thumbnail (JPEG) of these bytes, or null.</summary>
-    public Task<byte[]?> CachedThumbnailAsync(string contentHash, CancellationToken ct) => _ingest.Value.ThumbnailAsync(contentHash, ct);
+    public async Task<byte[]?> ThumbnailAsync(string collection, CollectionItem item, CancellationToken ct) =>
+        item.ContentHash is { } hash ? await _ingest.Value.ThumbnailAsync(hash, ct).ConfigureAwait(false) : null;
+
+    public IAsyncEnumerable<CollectionItem> ReadAllAsync(string collection, CancellationToken ct) => _store.ReadAllAsync(collection, ct);
+
+    public async Task UpsertVectorsAsync(string collection, IReadOnlyList<CollectionItem> items, CancellationToken ct)
+    {
+        foreach (CollectionItem[] chunk in items.Chunk(1000))
+            await _store.UpsertAsync(collection, chunk, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The model's calibrated threshold: its manifest's, else the catalog's.</summary>
+    public async Task<float> DuplicateThresholdAsync(string model, CancellationToken ct)
+    {
+        ModelManifest? manifest = null;
+        try
+        {
+            manifest = (await EngineAsync(ct).ConfigureAwait(false)).Registry.Find(model).Manifest;
+        }
+        catch (UnknownModelException)
+        {
+        }
+        return ModelCatalog.DuplicateThreshold(model, manifest);
+    }
 
     public async Task<IReadOnlyList<IndexFailure>> CommitAsync(CollectionInfo collection, IReadOnlyList<PendingItem> items, CancellationToken ct)
     {

@@ -96,6 +96,49 @@ internal sealed class RemoteCollections : ICollectionAccess
         return result.Results.Select(h => new SearchHit(h.Id, h.Score, h.Metadata is { ValueKind: JsonValueKind.Object } m ? m : null, h.Source)).ToList();
     }
 
+    public async IAsyncEnumerable<CollectionItem> ReadAllAsync(string collection, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        const int Page = 1000; // the route's largest page
+        for (int offset = 0; ; offset += Page)
+        {
+            int at = offset;
+            using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, $"{Path(collection)}/items?offset={at}&limit={Page}&vectors=true"), ct).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.NotFound) throw new CollectionNotFoundException(collection);
+            if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, ct).ConfigureAwait(false);
+            ItemPage page = await ReadAsync(response, ContractsJsonContext.Default.ItemPage, ct).ConfigureAwait(false);
+            foreach (ItemSummary item in page.Items)
+            {
+                if (item.Vector is null) throw new RemoteException($"The server at {Where} sent items without vectors: it predates 'vectors=true' on GET .../items.");
+                yield return new CollectionItem(item.Id, item.Vector, item.Metadata is { ValueKind: JsonValueKind.Object } m ? m : null, item.Source, item.ContentHash,
+                    Imaging.Fingerprint.PerceptualHash.TryParseHex(item.Phash, out ulong phash) ? phash : null);
+            }
+            if (page.Items.Length < Page || offset + page.Items.Length >= page.Total) yield break;
+        }
+    }
+
+    public async Task UpsertVectorsAsync(string collection, IReadOnlyList<CollectionItem> items, CancellationToken ct)
+    {
+        // The service takes at most 256 items an upsert by default (IMAGEEMBED_MAX_ITEMS_PER_UPSERT).
+        foreach (CollectionItem[] chunk in items.Chunk(256))
+        {
+            var body = new VectorUpsertRequest(chunk.Select(i => new VectorItem(i.Id, i.Vector, i.Metadata, i.Source)).ToArray());
+            using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, Path(collection) + "/items") { Content = JsonContent.Create(body, ContractsJsonContext.Default.VectorUpsertRequest) }, ct).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, ct).ConfigureAwait(false);
+            UpsertResponse result = await ReadAsync(response, ContractsJsonContext.Default.UpsertResponse, ct).ConfigureAwait(false);
+            if (result.Results.FirstOrDefault(r => r.Status != "ok") is { } failed)
+                throw new RemoteException($"The server at {Where} refused item '{failed.Id}': {failed.Error?.Message}");
+        }
+    }
+
+    /// <summary>The catalog's threshold for the model, which is what the server's duplicates route uses for catalog models.</summary>
+    public Task<float> DuplicateThresholdAsync(string model, CancellationToken ct) => Task.FromResult(Models.Catalog.ModelCatalog.DuplicateThreshold(model, null));
+
+    public async Task<byte[]?> ThumbnailAsync(string collection, CollectionItem item, CancellationToken ct)
+    {
+        using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, $"{Path(collection)}/items/{Uri.EscapeDataString(item.Id)}/thumbnail"), ct).ConfigureAwait(false);
+        return response.IsSuccessStatusCode ? await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false) : null;
+    }
+
     /// <summary>
     /// The multipart upsert: one file part per image (the server sniffs the format; the name is only a label), and
     /// its id, source and metadata as fields in the same order.

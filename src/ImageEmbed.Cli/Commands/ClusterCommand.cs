@@ -19,8 +19,8 @@ internal static class ClusterCommand
     public static readonly CommandSpec Spec = new(
         "cluster",
         "Group a collection's images into clusters; JSON, and an HTML report with thumbnails.",
-        "cluster COLLECTION [--threshold 0.85 | -k N] [-o FILE] [--html FILE]",
-        [Threshold, K, ReportOutput.Output, ReportOutput.Html],
+        "cluster COLLECTION [--threshold 0.85 | -k N] [-o FILE] [--html FILE] [--server URL]",
+        [Threshold, K, ReportOutput.Output, ReportOutput.Html, CollectionAccess.Server, CollectionAccess.ApiKey],
         """
         With --threshold (the default, 0.85), items linked at cosine similarity >= T are grouped
         transitively; every item is in one cluster, singletons included. With -k N, spherical k-means
@@ -28,7 +28,8 @@ internal static class ClusterCommand
         JSON: {"collection", "model", "method": "threshold"|"kmeans", "threshold"|"k", "items",
         "clusters": [{"index", "items": [ids], "cohesion"}]}; cohesion = mean similarity to the
         cluster's centroid. The HTML report shows clusters of 2 or more, each image with its similarity
-        to the centroid (up to 40 per cluster). Reads the local store.
+        to the centroid (up to 40 per cluster). Reads the local store, or with --server a running service's
+        collection (vectors and thumbnails over its API; the clustering is done here).
 
         Examples:
           imageembed cluster photos --html clusters.html
@@ -41,9 +42,9 @@ internal static class ClusterCommand
         if (args.Has("threshold") && args.Has("k")) throw new UsageException("Give --threshold or -k, not both.");
         float threshold = args.GetFloat("threshold", 0.85f, 0f, 1f);
         int? k = args.Has("k") ? args.GetInt("k", 8, 1, 1000) : null;
-        await using LocalCollections local = await CollectionAccess.OpenLocalAsync(ct).ConfigureAwait(false);
+        await using ICollectionAccess local = await CollectionAccess.OpenAsync(args, ct).ConfigureAwait(false);
         CollectionInfo collection = await local.GetAsync(args.Positionals[0], ct).ConfigureAwait(false);
-        List<CollectionItem> items = await local.Store.ReadAllAsync(collection.Name, ct).ToListAsync(ct).ConfigureAwait(false);
+        List<CollectionItem> items = await local.ReadAllAsync(collection.Name, ct).ToListAsync(ct).ConfigureAwait(false);
         List<Cluster> clusters = k is int n ? VectorAnalysis.KMeans(items, n) : VectorAnalysis.ThresholdClusters(items, threshold);
 
         await ReportOutput.WriteJsonAsync(args, json =>
@@ -80,7 +81,7 @@ internal static class ClusterCommand
                 .Select(c => (Cluster: c, Members: Ranked(c, byId).Take(ShownPerCluster).ToList()))
                 .ToList();
             using var reader = new InputReader();
-            var thumbnails = new Thumbnails(reader, local.CachedThumbnailAsync);
+            var thumbnails = new Thumbnails(reader, (item, token) => local.ThumbnailAsync(collection.Name, item, token));
             await thumbnails.PrepareAsync(shown.SelectMany(s => s.Members).Select(m => byId[m.Id]), ct).ConfigureAwait(false);
             var groups = shown.Select(s => new ReportGroup(
                 $"Cluster {s.Cluster.Index + 1}: {s.Cluster.Items.Count} items, cohesion {s.Cluster.Cohesion:F4}",

@@ -19,8 +19,8 @@ internal static class DedupCommand
     public static readonly CommandSpec Spec = new(
         "dedup",
         "Find exact and near-duplicate images in a collection; JSON, and an HTML report with thumbnails.",
-        "dedup COLLECTION [--threshold T] [--phash-distance N] [--kind all|exact|similar] [-o FILE] [--html FILE]",
-        [Threshold, PhashDistance, Kind, ReportOutput.Output, ReportOutput.Html],
+        "dedup COLLECTION [--threshold T] [--phash-distance N] [--kind all|exact|similar] [-o FILE] [--html FILE] [--server URL]",
+        [Threshold, PhashDistance, Kind, ReportOutput.Output, ReportOutput.Html, CollectionAccess.Server, CollectionAccess.ApiKey],
         """
         Two items are duplicates when they are an 'exact' copy (the same bytes, or perceptual hashes within
         --phash-distance bits: re-encoded, resized, slightly cropped) or 'similar' (embedding cosine >=
@@ -30,7 +30,8 @@ internal static class DedupCommand
         largest group first, exact pairs first.
         The HTML report shows each group side by side, each image with its best score and kind;
         thumbnails are made from the items' sources (files or URLs) and embedded in the page.
-        Reads the local store. Thresholds and their measured precision: docs/DUPLICATES.md.
+        Reads the local store, or with --server a running service's collection (vectors and thumbnails over its
+        API; the grouping is done here). Thresholds and their measured precision: docs/DUPLICATES.md.
 
         Examples:
           imageembed dedup photos
@@ -49,10 +50,10 @@ internal static class DedupCommand
             "similar" => DuplicateKinds.Similar,
             _ => throw new UsageException($"--kind must be all, exact or similar (was '{kindName}')."),
         };
-        await using LocalCollections local = await CollectionAccess.OpenLocalAsync(ct).ConfigureAwait(false);
+        await using ICollectionAccess local = await CollectionAccess.OpenAsync(args, ct).ConfigureAwait(false);
         CollectionInfo collection = await local.GetAsync(args.Positionals[0], ct).ConfigureAwait(false);
-        float threshold = args.GetFloat("threshold", await DefaultThresholdAsync(local, collection.Model, ct).ConfigureAwait(false), 0f, 1f);
-        List<CollectionItem> items = await local.Store.ReadAllAsync(collection.Name, ct).ToListAsync(ct).ConfigureAwait(false);
+        float threshold = args.GetFloat("threshold", await local.DuplicateThresholdAsync(collection.Model, ct).ConfigureAwait(false), 0f, 1f);
+        List<CollectionItem> items = await local.ReadAllAsync(collection.Name, ct).ToListAsync(ct).ConfigureAwait(false);
         List<DuplicateGroup> groups = DuplicateFinder.Find(items, new DuplicateOptions(threshold, phashDistance, kinds));
         Dictionary<string, CollectionItem> byId = items.ToDictionary(i => i.Id, StringComparer.Ordinal);
         static string Kind(SimilarPair p) => p.Kind == DuplicateKind.Exact ? "exact" : "similar";
@@ -95,7 +96,7 @@ internal static class DedupCommand
         if (args.Get("html") is { } html)
         {
             using var reader = new InputReader();
-            var thumbnails = new Thumbnails(reader, local.CachedThumbnailAsync);
+            var thumbnails = new Thumbnails(reader, (item, token) => local.ThumbnailAsync(collection.Name, item, token));
             await thumbnails.PrepareAsync(groups.SelectMany(g => g.Items).Select(id => byId[id]), ct).ConfigureAwait(false);
             var reportGroups = groups.Select((g, n) =>
             {
@@ -111,19 +112,5 @@ internal static class DedupCommand
         }
         Console.Error.WriteLine(summary + ".");
         return 0;
-    }
-
-    /// <summary>The model's calibrated duplicate threshold (its manifest, else the catalog), as the service uses.</summary>
-    private static async Task<float> DefaultThresholdAsync(LocalCollections local, string model, CancellationToken ct)
-    {
-        ModelManifest? manifest = null;
-        try
-        {
-            manifest = (await local.EngineAsync(ct).ConfigureAwait(false)).Registry.Find(model).Manifest;
-        }
-        catch (UnknownModelException)
-        {
-        }
-        return ModelCatalog.DuplicateThreshold(model, manifest);
     }
 }

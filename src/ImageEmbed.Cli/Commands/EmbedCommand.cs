@@ -22,7 +22,8 @@ internal static class EmbedCommand
         [Model, Output, Quiet],
         """
         PATH may be a file or a folder. Folders are searched recursively for image files (.jpg .jpeg .png
-        .webp .gif .tif .tiff .avif .heic .heif); files named on the command line are always tried, and the
+        .webp .gif .tif .tiff .avif .heic .heif, and .svg .bmp, which are refused and reported, as 'index'
+        does); files named on the command line are always tried, and the
         format is recognised from the bytes, never from the name. Lines come out in input order.
         Embeddings are L2-normalized. A file that cannot be embedded is reported on stderr with its reason
         and the run goes on; the exit code is then 1 (0 when every file succeeded, 2 for usage errors).

@@ -17,15 +17,16 @@ internal static class ExportCommand
     public static readonly CommandSpec Spec = new(
         "export",
         "Write every item of a collection (id, vector, metadata, source) to a file.",
-        "export COLLECTION -o FILE [--format jsonl|csv|npy]",
-        [Output, Format],
+        "export COLLECTION -o FILE|- [--format jsonl|csv|npy] [--server URL]",
+        [Output, Format, CollectionAccess.Server, CollectionAccess.ApiKey],
         """
         Formats (items in id order, vectors unit length):
           jsonl  one object per line: {"id", "source", "metadata", "model", "embedding_space", "vector": [...]}
           csv    header id,source,metadata,v0,v1,...; metadata is a JSON string
           npy    a float32 (rows, dimensions) NumPy array, plus FILE.ids.txt beside it (vectors.npy ->
                  vectors.ids.txt) with one id per line in row order; metadata is not exported
-        Reads the local store (IMAGEEMBED_STORE / IMAGEEMBED_DATA_DIR). 'imageembed import' reads all three.
+        Reads the local store (IMAGEEMBED_STORE / IMAGEEMBED_DATA_DIR), or with --server a running service's
+        collection. 'imageembed import' reads all three.
 
         Examples:
           imageembed export photos -o photos.jsonl
@@ -41,13 +42,13 @@ internal static class ExportCommand
         VectorFileFormat format = toStdout ? VectorFileFormats.Choose("stdout.jsonl", args.Get("format")) : VectorFileFormats.Choose(path, args.Get("format"));
         if (toStdout && format == VectorFileFormat.Npy)
             throw new UsageException(".npy needs a file (its header is written last, and the ids go to a second file): give -o FILE.npy.");
-        await using LocalCollections local = await CollectionAccess.OpenLocalAsync(ct).ConfigureAwait(false);
+        await using ICollectionAccess local = await CollectionAccess.OpenAsync(args, ct).ConfigureAwait(false);
         CollectionInfo collection = await local.GetAsync(args.Positionals[0], ct).ConfigureAwait(false);
 
         long count = 0;
         try
         {
-            await WriteAsync(path, format, collection, local.Store.ReadAllAsync(collection.Name, ct), n => count = n, ct).ConfigureAwait(false);
+            await WriteAsync(path, format, collection, local.ReadAllAsync(collection.Name, ct), n => count = n, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (OutputFile.IsReaderGone(path, e))
         {

@@ -12,21 +12,21 @@ namespace ImageEmbed.Cli.Commands;
 /// <summary><c>imageembed import</c>: items from an <c>export</c> file (JSON Lines, CSV, .npy + ids) into a collection.</summary>
 internal static class ImportCommand
 {
-    private const int Batch = 512;
     private static readonly OptionSpec Model = new("model", "m", "NAME", "Model of a new collection (default: the 'default' model); its dimensions must match the file's.");
 
     public static readonly CommandSpec Spec = new(
         "import",
         "Add the items of an exported file (JSON Lines, CSV, or .npy with its .ids.txt) to a collection.",
-        "import COLLECTION FILE [--model NAME] [--format jsonl|csv|npy]",
-        [Model, ExportCommand.Format],
+        "import COLLECTION FILE [--model NAME] [--format jsonl|csv|npy] [--server URL]",
+        [Model, ExportCommand.Format, CollectionAccess.Server, CollectionAccess.ApiKey],
         """
         Reads the formats 'imageembed export' writes. Items are upserted by id (an existing id is
         replaced). Vectors are normalized to unit length. The collection is created for --model when
         missing; every vector must have the collection's dimensions. A JSON Lines file from another
         embedding space (its 'embedding_space' differs from the collection's) is refused: vectors of
         different models or model versions cannot be compared. CSV and .npy carry no space: make sure
-        they come from the same model. Writes the local store (IMAGEEMBED_STORE / IMAGEEMBED_DATA_DIR).
+        they come from the same model. Writes the local store (IMAGEEMBED_STORE / IMAGEEMBED_DATA_DIR), or with
+        --server a running service's collection (in upserts of 256).
 
         Examples:
           imageembed import photos photos.jsonl
@@ -46,7 +46,7 @@ internal static class ImportCommand
             _ => ReadNpy(path),
         };
 
-        await using LocalCollections local = await CollectionAccess.OpenLocalAsync(ct).ConfigureAwait(false);
+        await using ICollectionAccess local = await CollectionAccess.OpenAsync(args, ct).ConfigureAwait(false);
         CollectionInfo collection = await local.EnsureAsync(args.Positionals[0], args.Get("model"), ct).ConfigureAwait(false);
         foreach (CollectionItem item in items)
         {
@@ -60,8 +60,7 @@ internal static class ImportCommand
             if (!(Math.Abs(norm - 1) <= 1e-5f) && !VectorMath.TryNormalize(item.Vector))
                 throw new InvalidDataException($"{path}: item '{item.Id}' has an all-zero or non-finite vector.");
         }
-        foreach (CollectionItem[] chunk in items.Chunk(Batch))
-            await local.Store.UpsertAsync(collection.Name, chunk, ct).ConfigureAwait(false);
+        await local.UpsertVectorsAsync(collection.Name, items, ct).ConfigureAwait(false);
         long count = (await local.GetAsync(collection.Name, ct).ConfigureAwait(false)).Count;
         Console.Error.WriteLine($"imported {items.Count} item(s) into '{collection.Name}' ({collection.Model}); it has {count} item(s).");
         return 0;

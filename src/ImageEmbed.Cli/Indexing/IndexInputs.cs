@@ -11,12 +11,6 @@ namespace ImageEmbed.Cli.Indexing;
 internal static class IndexInputs
 {
     public static readonly IReadOnlySet<string> ListExtensions = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".txt", ".csv", ".tsv", ".urls", ".list" };
-    /// <summary>
-    /// Found when walking folders: the image extensions <c>embed</c> takes, plus look-alikes that are refused
-    /// (SVG, BMP), so that they show up in the failure report instead of being silently passed over.
-    /// </summary>
-    public static readonly IReadOnlySet<string> WalkExtensions = new HashSet<string>(InputFiles.ImageExtensions.Append(".svg").Append(".bmp"), StringComparer.OrdinalIgnoreCase);
-
     private static readonly string[] UrlColumns = ["url", "image", "image_url", "src", "source"];
 
     /// <exception cref="UsageException">A path does not exist, or two inputs map to one id.</exception>
@@ -55,7 +49,7 @@ internal static class IndexInputs
         string root = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar);
         string prefix = Path.GetFileName(root);
         return Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
-            .Where(f => WalkExtensions.Contains(Path.GetExtension(f)))
+            .Where(f => InputFiles.WalkExtensions.Contains(Path.GetExtension(f)))
             .Order(StringComparer.Ordinal)
             .Select(f =>
             {

@@ -3,10 +3,14 @@ namespace ImageEmbed.Cli.Infrastructure;
 /// <summary>Expands command-line paths into the files to process.</summary>
 internal static class InputFiles
 {
-    /// <summary>Extensions picked up when walking a folder. Files named explicitly are always tried, whatever their name.</summary>
-    public static readonly IReadOnlySet<string> ImageExtensions = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    /// <summary>
+    /// Extensions picked up when walking a folder (by <c>embed</c> and <c>index</c> alike): the formats read, plus
+    /// look-alikes that are refused (SVG, BMP), so that they are reported with the reason instead of silently passed
+    /// over. Files named explicitly are always tried, whatever their name.
+    /// </summary>
+    public static readonly IReadOnlySet<string> WalkExtensions = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
-        ".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".tif", ".tiff", ".avif", ".heic", ".heif",
+        ".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".tif", ".tiff", ".avif", ".heic", ".heif", ".svg", ".bmp",
     };
 
     /// <summary>Files in argument order; folders expand recursively, sorted, to their image files.</summary>
@@ -19,7 +23,7 @@ internal static class InputFiles
             if (File.Exists(path)) files.Add(path);
             else if (Directory.Exists(path))
                 files.AddRange(Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
-                    .Where(f => ImageExtensions.Contains(Path.GetExtension(f)))
+                    .Where(f => WalkExtensions.Contains(Path.GetExtension(f)))
                     .Order(StringComparer.Ordinal));
             else throw new UsageException($"No such file or folder: {path}");
         }

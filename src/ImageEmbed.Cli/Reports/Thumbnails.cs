@@ -11,7 +11,7 @@ namespace ImageEmbed.Cli.Reports;
 /// content cache (made when the item was indexed), else made from each item's source (its file, or its URL through the SSRF-safe fetcher) with the same safe decoder
 /// rules as embedding. An item whose source is gone or unreadable gets none (the report says so).
 /// </summary>
-internal sealed class Thumbnails(InputReader reader, Func<string, CancellationToken, Task<byte[]?>> cached)
+internal sealed class Thumbnails(InputReader reader, Func<CollectionItem, CancellationToken, Task<byte[]?>> stored)
 {
     private readonly ImageFingerprinter _fingerprinter = new(Settings.Imaging());
     private readonly ConcurrentDictionary<string, string?> _made = new(StringComparer.Ordinal);
@@ -31,10 +31,10 @@ internal sealed class Thumbnails(InputReader reader, Func<string, CancellationTo
 
     private async Task<string?> MakeAsync(CollectionItem item, CancellationToken ct)
     {
-        if (item.ContentHash is { } hash && await cached(hash, ct).ConfigureAwait(false) is { } jpeg) return "data:image/jpeg;base64," + Convert.ToBase64String(jpeg);
-        if (item.Source is not { Length: > 0 } source || (!IndexInputs.IsUrl(source) && !File.Exists(source))) return null;
         try
         {
+            if (await stored(item, ct).ConfigureAwait(false) is { } jpeg) return "data:image/jpeg;base64," + Convert.ToBase64String(jpeg);
+            if (item.Source is not { Length: > 0 } source || (!IndexInputs.IsUrl(source) && !File.Exists(source))) return null;
             byte[] bytes = await reader.ReadAsync(source, ct).ConfigureAwait(false);
             ImageFingerprint fingerprint = await Task.Run(() => _fingerprinter.Compute(bytes), ct).ConfigureAwait(false);
             return "data:image/jpeg;base64," + Convert.ToBase64String(fingerprint.Thumbnail);

@@ -69,7 +69,7 @@ public sealed class TextEncoder : IDisposable
         long[] mask = new long[n * context];
         tokens = 0;
         for (int i = 0; i < n; i++)
-            tokens += _tokenizer.Encode(texts[i], context, ids.AsSpan(i * context, context), mask.AsSpan(i * context, context));
+            tokens += _tokenizer.Encode(texts[i], context, ids.AsSpan(i * context, context), mask.AsSpan(i * context, context), specialTokensAsText: true);
 
         OrtInput[] inputs = _spec.AttentionMask is { } maskName
             ? [OrtInput.Int64(_spec.InputIds, ids, n, context), OrtInput.Int64(maskName, mask, n, context)]

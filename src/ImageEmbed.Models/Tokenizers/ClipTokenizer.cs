@@ -98,7 +98,12 @@ public sealed partial class ClipTokenizer
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="contextLength"/> is less than 2.</exception>
     /// <exception cref="ArgumentException"><paramref name="ids"/> or <paramref name="attentionMask"/> is shorter than <paramref name="contextLength"/>.</exception>
     /// <exception cref="TokenizerException">A byte of the text has no symbol in the vocabulary and the file defines no unknown token.</exception>
-    public int Encode(string text, int contextLength, Span<long> ids, Span<long> attentionMask)
+    /// <param name="specialTokensAsText">
+    /// Treat added tokens spelled out in the text (<c>&lt;|endoftext|&gt;</c>) as the characters they are, as Hugging
+    /// Face's <c>split_special_tokens=True</c> does; otherwise they become their ids. Text from users should not be
+    /// able to end itself early: <c>"&lt;|endoftext|&gt; a cat"</c> would embed like the empty text.
+    /// </param>
+    public int Encode(string text, int contextLength, Span<long> ids, Span<long> attentionMask, bool specialTokensAsText = false)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentOutOfRangeException.ThrowIfLessThan(contextLength, 2);
@@ -110,7 +115,7 @@ public sealed partial class ClipTokenizer
         List<int> tokens = RentTokenList();
         tokens.Add(BosId);
         // Tokenizing stops once the window is full, so a long text costs no more than a short one.
-        AppendTokens(text, tokens, contextLength - 1);
+        AppendTokens(text, tokens, contextLength - 1, specialTokensAsText);
         tokens.Add(EosId);
 
         int count = tokens.Count;
@@ -132,19 +137,20 @@ public sealed partial class ClipTokenizer
     }
 
     /// <summary>Appends the ids of <paramref name="text"/> to <paramref name="output"/> until it holds <paramref name="limit"/> ids.</summary>
-    private void AppendTokens(string text, List<int> output, int limit)
+    private void AppendTokens(string text, List<int> output, int limit, bool specialTokensAsText = false)
     {
         // Added tokens with normalized=false are matched in the raw text, before normalization,
         // as the Hugging Face AddedVocabulary does; each segment between them is normalized alone.
         int pos = 0;
         while (pos < text.Length && output.Count < limit)
         {
-            bool found = FindAddedToken(text, pos, _rawAddedTokens, out int start, out int end, out int id);
+            int start = 0, end = 0, id = 0;
+            bool found = !specialTokensAsText && FindAddedToken(text, pos, _rawAddedTokens, out start, out end, out id);
             int segmentEnd = found ? start : text.Length;
             if (segmentEnd > pos)
             {
                 string segment = pos == 0 && segmentEnd == text.Length ? text : text[pos..segmentEnd];
-                AppendNormalizedSegment(segment, output, limit);
+                AppendNormalizedSegment(segment, output, limit, specialTokensAsText);
             }
             if (!found) break;
             if (output.Count < limit) output.Add(id);
@@ -152,7 +158,7 @@ public sealed partial class ClipTokenizer
         }
     }
 
-    private void AppendNormalizedSegment(string segment, List<int> output, int limit)
+    private void AppendNormalizedSegment(string segment, List<int> output, int limit, bool specialTokensAsText)
     {
         string nfc = UnicodeNfc.Normalize(segment);
         // Lower-casing İ gives two chars, every other mapping at most the length it replaces.
@@ -163,7 +169,8 @@ public sealed partial class ClipTokenizer
             int pos = 0;
             while (pos < text.Length && output.Count < limit)
             {
-                bool found = FindAddedToken(text, pos, _normalizedAddedTokens, out int start, out int end, out int id);
+                int start = 0, end = 0, id = 0;
+                bool found = !specialTokensAsText && FindAddedToken(text, pos, _normalizedAddedTokens, out start, out end, out id);
                 int segmentEnd = found ? start : text.Length;
                 if (segmentEnd > pos) AppendPieces(text[pos..segmentEnd], output, limit);
                 if (!found) break;

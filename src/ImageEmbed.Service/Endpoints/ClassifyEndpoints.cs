@@ -53,7 +53,11 @@ internal static class ClassifyEndpoints
             throw ApiException.BadRequest("'labels' must be a non-empty array of strings.", "labels");
         if (labels.GetArrayLength() > MaxLabels)
             throw ApiException.BadRequest($"'labels' has {labels.GetArrayLength()} entries; at most {MaxLabels} are accepted.", "labels");
-        return labels.EnumerateArray().Select(l => l.ValueKind == JsonValueKind.String && l.GetString() is { Length: > 0 } s
+        string[] result = labels.EnumerateArray().Select(l => l.ValueKind == JsonValueKind.String && l.GetString() is { Length: > 0 } s
             ? s : throw ApiException.BadRequest("Every label must be a non-empty string.", "labels")).ToArray();
+        // A repeated label would split its probability with itself (["cat", "cat"] -> 0.5 each).
+        if (result.GroupBy(l => l, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+            throw ApiException.BadRequest($"'labels' lists '{repeated.Key}' more than once; give each label once.", "labels");
+        return result;
     }
 }

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using ImageEmbed.Contracts;
+using ImageEmbed.Imaging.Fingerprint;
 using ImageEmbed.Service.Errors;
 using ImageEmbed.Service.Hosting;
 using ImageEmbed.Storage;
@@ -14,8 +16,6 @@ internal static partial class CollectionEndpoints
 {
     private const int MaxPageLimit = 1000;
 
-    public sealed record ItemSummary(string Id, JsonElement? Metadata, string? Source);
-    public sealed record ItemPage(string Collection, long Total, int Offset, int Limit, ItemSummary[] Items);
     public sealed record MapResponse(string Collection, string Method, float[] ExplainedVariance, MapPoint[] Points, Cluster[] Clusters);
 
     private static async Task<ItemPage> ListItemsAsync(string name, HttpRequest request, CollectionStoreProvider stores, CancellationToken ct)
@@ -26,7 +26,11 @@ internal static partial class CollectionEndpoints
         await RequireAsync(store, name, ct);
         // Stores hold no id index to page on; reading the ids is what the duplicates and clusters routes do too.
         var all = new List<ItemSummary>();
-        await foreach (CollectionItem item in store.ReadAllAsync(name, ct)) all.Add(new ItemSummary(item.Id, item.Metadata, item.Source));
+        bool vectors = QueryBool(request, "vectors");
+        await foreach (CollectionItem item in store.ReadAllAsync(name, ct))
+            all.Add(vectors
+                ? new ItemSummary(item.Id, item.Metadata, item.Source, item.Vector, item.ContentHash, item.PerceptualHash is ulong phash ? PerceptualHash.ToHex(phash) : null)
+                : new ItemSummary(item.Id, item.Metadata, item.Source));
         all.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
         return new ItemPage(name, all.Count, offset, limit, all.Skip(offset).Take(limit).ToArray());
     }
@@ -41,6 +45,13 @@ internal static partial class CollectionEndpoints
         CollectionMapResult map = CollectionMap.Build(items, k);
         return new MapResponse(name, "pca", map.ExplainedVariance, map.Points.ToArray(), map.Clusters.ToArray());
     }
+
+    private static bool QueryBool(HttpRequest request, string name) => request.Query[name].ToString() switch
+    {
+        "" or "false" => false,
+        "true" => true,
+        _ => throw ApiException.BadRequest($"'{name}' must be true or false.", name),
+    };
 
     private static int QueryInt(HttpRequest request, string name, int fallback, int min, int max)
     {
