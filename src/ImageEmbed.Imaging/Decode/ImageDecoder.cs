@@ -135,13 +135,31 @@ public sealed class ImageDecoder
         return shrink;
     }
 
+    /// <summary>
+    /// The size the shortest-side resize makes, as Hugging Face's CLIPImageProcessor computes it: the short side
+    /// becomes the crop's size and the long side <c>int(size · long / short)</c>, truncated (500×375 → 298×224, where one
+    /// common scale rounded by libvips gives 299×224 and moves every pixel of the crop by a third of a pixel).
+    /// </summary>
+    public static (int Width, int Height) ShortestSideSize(int width, int height, ImagePreprocessing recipe)
+    {
+        int size = Math.Max(recipe.Width, recipe.Height);
+        return width <= height
+            ? (size, Math.Max(size, (int)(size * (double)height / width)))
+            : (Math.Max(size, (int)(size * (double)width / height)), size);
+    }
+
     private static VipsImage Fit(VipsImage image, ImagePreprocessing recipe)
     {
         if (recipe.Resize == ResizeMode.Squash)
             return image.Resize((double)recipe.Width / image.Width, (double)recipe.Height / image.Height, recipe.Kernel);
 
-        double scale = Math.Max((double)recipe.Width / image.Width, (double)recipe.Height / image.Height);
-        using VipsImage resized = image.Resize(scale, scale, recipe.Kernel);
+        (int width, int height) = ShortestSideSize(image.Width, image.Height, recipe);
+        // A short side under the crop size is enlarged on Pillow's pixel-centre grid: libvips' resize samples half a
+        // source pixel away from it, 15 levels off on a 170-px photo. Reductions go through resize (antialiased).
+        using VipsImage resized = width > image.Width && height > image.Height && recipe.Kernel == "cubic"
+            ? image.UpscaleCentred(width, height)
+            : image.Resize((double)width / image.Width, (double)height / image.Height, recipe.Kernel);
+        // Floor offsets, as CLIPImageProcessor's centre crop.
         int left = Math.Max(0, (resized.Width - recipe.Width) / 2);
         int top = Math.Max(0, (resized.Height - recipe.Height) / 2);
         return resized.ExtractArea(left, top, Math.Min(recipe.Width, resized.Width), Math.Min(recipe.Height, resized.Height));

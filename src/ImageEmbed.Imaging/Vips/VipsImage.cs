@@ -95,6 +95,23 @@ public sealed class VipsImage : IDisposable
         return Wrap(() => _image.Resize(hscale, kernel: k, vscale: vscale), "resize failed");
     }
 
+    /// <summary>
+    /// Enlarges to exactly <paramref name="width"/> × <paramref name="height"/> with bicubic (Catmull-Rom) interpolation,
+    /// sampling on pixel centres (output x reads input (x + ½)·w/W − ½), the convention of Pillow and most reference
+    /// pipelines; edges repeat the border pixels.
+    /// </summary>
+    public VipsImage UpscaleCentred(int width, int height)
+    {
+        double sx = (double)width / Width, sy = (double)height / Height;
+        return Wrap(() =>
+        {
+            using Interpolate bicubic = Interpolate.NewFromName("bicubic");
+            // libvips maps output (x, y) to input M⁻¹·(x − odx, y − ody) − (idx, idy); these offsets make that the centre mapping.
+            return _image.Affine([sx, 0, 0, sy], interpolate: bicubic, oarea: [0, 0, width, height],
+                idx: 0.5 - 0.5 / sx, idy: 0.5 - 0.5 / sy, extend: Enums.Extend.Copy);
+        }, "affine failed");
+    }
+
     public VipsImage ExtractArea(int left, int top, int width, int height) =>
         Wrap(() => _image.ExtractArea(left, top, width, height), "extract_area failed");
 

@@ -17,6 +17,13 @@ public static class EmbeddingSpace
     /// </summary>
     public const int PreprocessingVersion = 1;
 
+    /// <summary>
+    /// The shortest-side-and-centre-crop geometry (CLIP): 2 since the resize follows CLIPImageProcessor (the long side
+    /// truncated, each axis to its own size, enlargements on pixel centres). Part of the space only for recipes that
+    /// crop, so squash models (mobilenet, resnet) keep their spaces and collections.
+    /// </summary>
+    public const int CropGeometryVersion = 2;
+
     /// <summary><c>es1-</c> + 16 hex digits (64 bits of SHA-256).</summary>
     /// <remarks>
     /// File hashes come from the manifest when it has them (they are verified at load), else are computed.
@@ -32,6 +39,8 @@ public static class EmbeddingSpace
             .Append(";image=").Append(m.Image.SpaceSha256 ?? m.Image.Sha256 ?? HashFile(model.ImageEncoderPath))
             .Append(';').Append(m.Image.Input).Append("->").Append(m.Image.Output)
             .Append(";recipe=").Append(JsonSerializer.Serialize(m.Image.Preprocessing, ModelManifest.JsonOptions));
+        if (m.Image.Preprocessing.Resize == Imaging.Preprocess.ResizeMode.ShortestSideCenterCrop)
+            text.Append(";crop-geometry=").Append(CropGeometryVersion);
         if (m.Text is { } t)
         {
             text.Append(";text=").Append(t.SpaceSha256 ?? t.Sha256 ?? HashFile(model.TextEncoderPath!))
