@@ -16,7 +16,7 @@ internal static class Program
 {
     private static readonly CommandSpec[] Commands = [
         EmbedCommand.Spec, IndexCommand.Spec, SearchCommand.Spec, DedupCommand.Spec, ClusterCommand.Spec,
-        ExportCommand.Spec, ImportCommand.Spec, KeysCommand.Spec, ModelsCommand.Spec, TokenizeCommand.Spec, BenchCommand.Spec,
+        ExportCommand.Spec, ImportCommand.Spec, KeysCommand.Spec, ModelsCommand.Spec, TokenizeCommand.Spec, PreprocessCommand.Spec, BenchCommand.Spec,
     ];
 
     private static async Task<int> Main(string[] args)
@@ -67,6 +67,7 @@ internal static class Program
                 "keys" => KeysCommand.Run(parsed),
                 "models" => await ModelsCommand.RunAsync(parsed, cancel.Token),
                 "tokenize" => TokenizeCommand.Run(parsed),
+                "preprocess" => PreprocessCommand.Run(parsed),
                 "bench" => await BenchCommand.RunAsync(parsed, cancel.Token),
                 _ => throw new UsageException($"Unknown command '{args[0]}'."),
             };
