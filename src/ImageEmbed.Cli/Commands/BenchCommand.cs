@@ -31,6 +31,7 @@ internal static class BenchCommand
     private static readonly OptionSpec Dims = new("dims", null, "LIST", "With --store: vector lengths, comma-separated (default 512,1792).");
     private static readonly OptionSpec Int8 = new("int8", null, null, "With --store: the int8 layout, with recall@10 against an exact search.");
     private static readonly OptionSpec Recall = new("recall", null, "POSTGRES", "Benchmark pgvector's recall@10 against exact search (default, ef_search 400/1000, exact) on uniform and clustered random vectors in this PostgreSQL (--vectors, --dims; default 10000, 512).");
+    private static readonly OptionSpec ShrinkSweepOption = new("shrink-sweep", null, "MARGINS", "Measure the JPEG shrink-on-load rule instead: --images resized to long sides of 300-4000 px, cosine to the full decode and decode time per margin (comma-separated, e.g. 1.5,2.0) with --model.");
     private static readonly OptionSpec MapOption = new("map", null, null, "Benchmark the collection map (PCA + k-means) instead, on clustered random vectors (--vectors, --dims; default 1000,10000).");
     private static readonly OptionSpec Concurrency = new("concurrency", "c", "LIST", "Concurrent HTTP clients for the --server rows, comma-separated (default 1,8,32).");
     private static readonly OptionSpec Json = new("json", null, "FILE", "Also write the rows as JSON (images/s, p50/p99 ms) for bench/report.mjs.");
@@ -39,8 +40,8 @@ internal static class BenchCommand
     public static readonly CommandSpec Spec = new(
         "bench",
         "Measure decode+preprocess, bare ONNX Runtime inference, engine inference and end-to-end embedding, and print a Markdown report.",
-        "bench --images DIR [--model NAME] [--seconds N] [--batch-sizes 1,8,32] [--server URL [--key KEY] [--concurrency 1,8,32]] [--json FILE] | bench --make-vit DIR | bench --store [--int8] [--vectors 100000,1000000] [--dims 512,1792] | bench --map [--vectors 1000,10000] [--dims 512,1792] | bench --recall POSTGRES [--vectors 10000] [--dims 512]",
-        [Model, Images, Seconds, Batches, Server, Key, Concurrency, Json, MakeVit, Store, Vectors, Dims, Int8, MapOption, Recall],
+        "bench --images DIR [--model NAME] [--seconds N] [--batch-sizes 1,8,32] [--server URL [--key KEY] [--concurrency 1,8,32]] [--json FILE] | bench --make-vit DIR | bench --store [--int8] [--vectors 100000,1000000] [--dims 512,1792] | bench --map [--vectors 1000,10000] [--dims 512,1792] | bench --recall POSTGRES [--vectors 10000] [--dims 512] | bench --shrink-sweep 1.5,2.0 --images DIR [--model NAME]",
+        [Model, Images, Seconds, Batches, Server, Key, Concurrency, Json, MakeVit, Store, Vectors, Dims, Int8, MapOption, Recall, ShrinkSweepOption],
         """
         Rows: decode+preprocess per image (one thread, the sample images and a 12-megapixel JPEG made
         from one of them); inference images/s for each batch size, first with the bare ONNX Runtime
@@ -97,6 +98,18 @@ internal static class BenchCommand
         double seconds = args.GetInt("seconds", 5, 1, 600);
         int[] batchSizes = ParseList(args.Get("batch-sizes") ?? "1,8,32", "batch size");
         int[] concurrencies = ParseList(args.Get("concurrency") ?? "1,8,32", "concurrency");
+
+        if (args.Get("shrink-sweep") is string marginList)
+        {
+            double[] margins = marginList.Split(',').Select(m => double.TryParse(m, CultureInfo.InvariantCulture, out double v) && v >= 1 ? v : throw new UsageException($"Bad margin '{m}': a number of at least 1.")).ToArray();
+            await using var sweepEngine = new EmbeddingEngine(Settings.Models(), Settings.Imaging());
+            LoadedModel sweepModel = await sweepEngine.LoadAsync(args.Get("model"));
+            List<string> sweepRows = await ShrinkSweep.RunAsync(sweepEngine, sweepModel, files, margins, ct);
+            Console.WriteLine($"JPEG shrink-on-load, model `{sweepModel.Name}` ({sweepModel.Encoder.Preprocessing.Width}x{sweepModel.Encoder.Preprocessing.Height}), {files.Count} photos from `{dir}`, {Environment.ProcessorCount} cores, libvips {VipsRuntime.Version}.");
+            Console.WriteLine();
+            Console.WriteLine(string.Join(Environment.NewLine, sweepRows));
+            return 0;
+        }
 
         ModelsOptions models = Settings.Models();
         // The inference rows need room for the largest batch; the end-to-end row below runs a second engine

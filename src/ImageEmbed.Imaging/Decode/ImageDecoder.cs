@@ -23,8 +23,18 @@ public sealed class ImageDecoder
     public const double ShrinkOnLoadMargin = 1.5;
 
     private readonly UntrustedImage _untrusted;
+    private readonly double _shrinkMargin;
 
-    public ImageDecoder(ImagingOptions options) => _untrusted = new UntrustedImage(options);
+    public ImageDecoder(ImagingOptions options) : this(options, ShrinkOnLoadMargin)
+    {
+    }
+
+    /// <param name="shrinkOnLoadMargin">Another margin than <see cref="ShrinkOnLoadMargin"/>: for measuring the rule (<c>imageembed bench --shrink-sweep</c>).</param>
+    public ImageDecoder(ImagingOptions options, double shrinkOnLoadMargin)
+    {
+        _untrusted = new UntrustedImage(options);
+        _shrinkMargin = shrinkOnLoadMargin;
+    }
 
     /// <summary>
     /// Decodes <paramref name="encoded"/> and writes <c>recipe.Height × recipe.Width × 3</c> RGB bytes
@@ -65,7 +75,7 @@ public sealed class ImageDecoder
 
     /// <summary>The JPEG shrink-on-load factor <see cref="Decode"/> uses for a source of this size (1 when <see cref="ImagingOptions.ShrinkOnLoad"/> is off).</summary>
     public int ShrinkFactor(int width, int height, ImagePreprocessing recipe) =>
-        _untrusted.Options.ShrinkOnLoad ? JpegShrinkFactor(width, height, recipe) : 1;
+        _untrusted.Options.ShrinkOnLoad ? JpegShrinkFactor(width, height, recipe, _shrinkMargin) : 1;
 
     private DecodedImage Run(ReadOnlySpan<byte> encoded, ImageFormat format, ImagePreprocessing recipe, Span<byte> rgb)
     {
@@ -126,9 +136,9 @@ public sealed class ImageDecoder
     /// source pixels per output pixel (libjpeg rounds the scaled size up, so this is a lower bound). Uses the shorter source side against the longer target side, so the
     /// answer holds whatever the EXIF orientation and resize mode.
     /// </summary>
-    public static int JpegShrinkFactor(int width, int height, ImagePreprocessing recipe)
+    public static int JpegShrinkFactor(int width, int height, ImagePreprocessing recipe, double margin = ShrinkOnLoadMargin)
     {
-        double need = ShrinkOnLoadMargin * Math.Max(recipe.Width, recipe.Height);
+        double need = margin * Math.Max(recipe.Width, recipe.Height);
         int shorter = Math.Min(width, height);
         int shrink = 8;
         while (shrink > 1 && (double)shorter / shrink < need) shrink /= 2;
