@@ -171,6 +171,10 @@ public sealed class VipsImage : IDisposable
         if (pixels == 0) throw VipsException.FromErrorBuffer(context);
         try
         {
+            // libvips checks the kill flag between chunks: a computation whose last chunk was already under way, or that
+            // ran as one chunk, finishes anyway. Past the deadline is past it, whether or not libvips stopped.
+            if (deadline is { } over && Stopwatch.GetElapsedTime(started) > over)
+                throw new TimeoutException($"libvips took longer than {over.TotalMilliseconds:0} ms.");
             if (size > (ulong)destination.Length)
                 throw new ArgumentException($"Destination holds {destination.Length} bytes; the image needs {size}.", nameof(destination));
             new ReadOnlySpan<byte>((void*)pixels, (int)size).CopyTo(destination);
