@@ -18,13 +18,15 @@ public sealed class ShrinkOnLoadTests
     private readonly ImageDecoder _full = new(new ImagingOptions { ShrinkOnLoad = false });
 
     [Theory]
-    [InlineData(4000, 3000, 8)] // 375 px left on the shorter side, 1.67 per output pixel
-    [InlineData(3000, 4000, 8)]
-    [InlineData(1800, 1400, 4)] // 350 px
-    [InlineData(1000, 672, 2)]  // exactly 336 px = 1.5 x 224
-    [InlineData(1000, 671, 1)]  // 335.5 px: too few
+    [InlineData(4000, 3000, 4)] // 1/8 would leave 375 px, 1.67 per output pixel: too few; 1/4 leaves 750
+    [InlineData(3000, 4000, 4)]
+    [InlineData(3584, 3584, 8)] // exactly 448 px = 2 x 224 at 1/8
+    [InlineData(1800, 1400, 2)] // 350 px at 1/4: too few
+    [InlineData(1000, 896, 2)]  // exactly 448 px at 1/2
+    [InlineData(1000, 895, 1)]  // 447.5 px: too few
+    [InlineData(794, 709, 1)]   // the photo a 1/2 shrink (354 px) moved to cosine 0.994 under the old 1.5 rule
     [InlineData(526, 497, 1)]   // a typical web photo is decoded in full
-    public void JpegShrinkFactor_KeepsOneAndAHalfSourcePixelsPerOutputPixel(int width, int height, int expected)
+    public void JpegShrinkFactor_KeepsTwoSourcePixelsPerOutputPixel(int width, int height, int expected)
     {
         Assert.Equal(expected, ImageDecoder.JpegShrinkFactor(width, height, Squash224));
     }
@@ -34,8 +36,8 @@ public sealed class ShrinkOnLoadTests
     {
         // Whatever the EXIF orientation, the shorter source side must still cover the longer target side.
         var wide = new ImagePreprocessing { Width = 384, Height = 128 };
-        Assert.Equal(4, ImageDecoder.JpegShrinkFactor(2400, 2400, wide)); // 600 px >= 1.5 x 384
-        Assert.Equal(2, ImageDecoder.JpegShrinkFactor(2400, 2200, wide)); // 550 px < 576 at 1/4
+        Assert.Equal(2, ImageDecoder.JpegShrinkFactor(3000, 3000, wide)); // 750 px at 1/4 < 2 x 384; 1500 at 1/2
+        Assert.Equal(4, ImageDecoder.JpegShrinkFactor(3200, 3072, wide)); // 768 px at 1/4 = 2 x 384
     }
 
     public static TheoryData<string, string> Cases => new()

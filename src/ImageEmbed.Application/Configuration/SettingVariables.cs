@@ -39,7 +39,7 @@ public static class SettingVariables
         ("IMAGEEMBED_DECODE_TIMEOUT_MS", "Imaging:DecodeTimeoutMs", "longest one image's decode may take before it is stopped (422); default 10000"),
         ("IMAGEEMBED_MAX_BYTES", "Imaging:MaxBytes", "largest encoded image accepted, bytes"),
         ("IMAGEEMBED_FAIL_ON", "Imaging:FailOn", "libvips damage tolerance: none, truncated, error, warning"),
-        ("IMAGEEMBED_SHRINK_ON_LOAD", "Imaging:ShrinkOnLoad", "decode large JPEGs at 1/2-1/8 scale (faster; cosine >= 0.998 vs full decode)"),
+        ("IMAGEEMBED_SHRINK_ON_LOAD", "Imaging:ShrinkOnLoad", "decode large JPEGs at 1/2-1/8 scale while 2 source pixels per model pixel remain (about 2x faster on large photos)"),
         ("IMAGEEMBED_DECODE_CONCURRENCY", "Imaging:DecodeConcurrency", "images decoded at once; 0 = one per core"),
         ("IMAGEEMBED_VIPS_THREADS_PER_IMAGE", "Imaging:VipsThreadsPerImage", "libvips threads inside one image's pipeline; default 1"),
         ("IMAGEEMBED_ALLOW_PRIVATE_URLS", "Imaging:AllowPrivateUrls", "allow image URLs on loopback/private networks"),

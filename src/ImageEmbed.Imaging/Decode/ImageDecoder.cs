@@ -15,12 +15,14 @@ namespace ImageEmbed.Imaging.Decode;
 public sealed class ImageDecoder
 {
     /// <summary>
-    /// Shrink-on-load leaves at least this many source pixels per output pixel on the shorter side, so the
-    /// final resize still reduces by 1.5× or more and keeps its antialiasing. Measured on the reference set:
-    /// at 1.0 (sharp's fastShrinkOnLoad) a 526×497 photo decoded at 1/2 and resized by only 1.1× fell to
-    /// cosine 0.982; at 2.0 (sharp's default) a 12-megapixel JPEG stops at 1/4 scale and decodes ~40% slower.
+    /// Shrink-on-load leaves at least this many source pixels per output pixel on the shorter side, so the final resize
+    /// still reduces by 2× or more (libvips' own thumbnail rule: the block shrink sharpens, the resize smooths it).
+    /// Chosen by <c>imageembed bench --shrink-sweep</c> (docs/BENCHMARKS.md): against 1.5, photos of 700-1000 px no
+    /// longer shrink by 2 with too little left (worst cosine to the full decode 0.993 → 1.0000 at 800 px), for ~1 ms more
+    /// on large photos, which still decode 2× faster than in full. A larger margin buys no more: at 1,600 px and over
+    /// even a 3.0 margin leaves single photos at 0.997-0.998.
     /// </summary>
-    public const double ShrinkOnLoadMargin = 1.5;
+    public const double ShrinkOnLoadMargin = 2.0;
 
     private readonly UntrustedImage _untrusted;
     private readonly double _shrinkMargin;
@@ -55,10 +57,8 @@ public sealed class ImageDecoder
     /// once, at the model's own shrink-on-load factor, then resized for the model and for the thumbnail. The model's
     /// pixels are always <see cref="Decode"/>'s, so an item's embedding is the one its file gets anywhere else. The
     /// fingerprint is <see cref="ImageFingerprinter.Compute"/>'s exactly whenever both pick the same factor (every image
-    /// that is not a JPEG; 99 of the 100 dev photos). For a large JPEG the thumbnail comes from the model's decode
-    /// instead of one of its own (its pHash within a bit or two): a 4032×3024 phone photo is then decoded once at 1/8
-    /// (≥ 336 px on the shorter side, so the 256-px thumbnail is still a reduction) rather than again at 1/4, which
-    /// saved ~25 ms of its ~50. The same errors as <see cref="Decode"/>.
+    /// that is not a JPEG; 98 of the 100 dev photos). For a large JPEG the thumbnail comes from the model's decode
+    /// instead of one of its own (its pHash within a bit or two), so the file is decoded once. The same errors as <see cref="Decode"/>.
     /// </summary>
     /// <exception cref="UnsupportedImageFormatException">Not a supported raster format.</exception>
     /// <exception cref="ImageTooLargeException">Over <see cref="ImagingOptions.MaxPixels"/>; no pixel was decoded.</exception>
