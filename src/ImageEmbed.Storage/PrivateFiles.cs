@@ -46,7 +46,7 @@ public static class PrivateFiles
             if (File.Exists(file)) Tighten(file, FileMode);
     }
 
-    /// <summary>Makes a file of ours 0600, e.g. one written through a temporary path written through a temporary path (before it replaces the old one).</summary>
+    /// <summary>Makes a file of ours 0600, e.g. one written through a temporary path before it replaces the old one.</summary>
     public static void RestrictFile(string path)
     {
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, FileMode);
