@@ -82,13 +82,8 @@ public sealed class ServiceOptions
 
     public IEnumerable<string> Validate()
     {
-        foreach (Func<object> parse in new Func<object>[] { () => ParseApiKeys(ApiKeys).ToList(), () => ParseCorsOrigins(CorsOrigins) })
-        {
-            string? problem = null;
-            try { parse(); }
-            catch (ArgumentException e) { problem = e.Message; }
-            if (problem is not null) yield return problem;
-        }
+        if (Problem(() => ParseApiKeys(ApiKeys).ToList()) is { } keys) yield return keys;
+        if (Problem(() => ParseCorsOrigins(CorsOrigins)) is { } origins) yield return origins;
         if (MaxBodyBytesInFlight < 1 << 20) yield return $"Service:MaxBodyBytesInFlight must be at least 1048576 (1 MiB) (was {MaxBodyBytesInFlight}).";
         if (StorePoolSize is < 0 or > 1000) yield return $"Service:StorePoolSize must be 0 (automatic) or 1..1000 (was {StorePoolSize}).";
         if (RateLimitPerMinute < 0) yield return $"Service:RateLimitPerMinute must be 0 (unlimited) or more (was {RateLimitPerMinute}).";
@@ -96,5 +91,19 @@ public sealed class ServiceOptions
         if (MaxItemsPerUpsert is < 1 or > 10_000) yield return $"Service:MaxItemsPerUpsert must be within 1..10000 (was {MaxItemsPerUpsert}).";
         if (MaxJobItems is < 1 or > 10_000_000) yield return $"Service:MaxJobItems must be within 1..10000000 (was {MaxJobItems}).";
         if (MaxInputsPerRequest is < 1 or > 4096) yield return $"Service:MaxInputsPerRequest must be within 1..4096 (was {MaxInputsPerRequest}).";
+    }
+
+    /// <summary>The message of the <see cref="ArgumentException"/> <paramref name="parse"/> throws, or null.</summary>
+    private static string? Problem(Action parse)
+    {
+        try
+        {
+            parse();
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
     }
 }

@@ -15,6 +15,13 @@ namespace ImageEmbed.Service.Tests;
 /// </summary>
 public sealed class SsrfTests : IAsyncLifetime
 {
+    // The only names the service can resolve here (FakeHostResolver; localhost aside): each to loopback.
+    private static readonly Dictionary<string, IPAddress[]> Names = new()
+    {
+        ["images.example.com"] = [IPAddress.Loopback],           // public-looking, resolves to loopback
+        ["cdn.internal.test"] = [IPAddress.Loopback],            // allowed by name (Imaging:AllowedPrivateHosts)
+    };
+
     private ServiceServer _service = null!;
     private TestImageServer _images = null!;
     private TcpListener _trap = null!;
@@ -26,11 +33,7 @@ public sealed class SsrfTests : IAsyncLifetime
         _trap.Start();
         _ = AcceptLoopAsync();
         _images = await TestImageServer.StartAsync();
-        var resolver = new FakeHostResolver(new Dictionary<string, IPAddress[]>
-        {
-            ["images.example.com"] = [IPAddress.Loopback],           // public-looking, resolves to loopback
-            ["cdn.internal.test"] = [IPAddress.Loopback],            // allowed by name (Imaging:AllowedPrivateHosts)
-        });
+        var resolver = new FakeHostResolver(Names);
         _service = await ServiceServer.StartAsync(new Dictionary<string, string?>
         {
             ["Imaging:AllowedPrivateHosts"] = "cdn.internal.test",
@@ -64,6 +67,8 @@ public sealed class SsrfTests : IAsyncLifetime
     public async Task PrivateAddress_IsRefusedWithoutConnecting(string template)
     {
         string url = template.Replace("{trap}", TrapPort.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        // Were the refusal ever to regress, the connection must still land on this machine (on the trap, which counts it).
+        Assert.True(OnThisMachine(new Uri(url)), $"{url} could leave the machine: targets elsewhere belong in SsrfSandboxTests");
         using HttpResponseMessage response = await EmbedAsync(url);
         await ResponseAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "refused");
         await Task.Delay(50);
@@ -141,6 +146,14 @@ public sealed class SsrfTests : IAsyncLifetime
         raw.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("image/jpeg");
         using HttpResponseMessage rawResponse = await _service.Client.PostAsync("/api/ai/embeddings", raw);
         await ResponseAssert.ErrorAsync(rawResponse, HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    private static bool OnThisMachine(Uri url)
+    {
+        if (!IPAddress.TryParse(url.DnsSafeHost, out IPAddress? address))
+            return url.DnsSafeHost == "localhost" || (Names.TryGetValue(url.DnsSafeHost, out IPAddress[]? resolved) && resolved.All(IPAddress.IsLoopback));
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        return IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any);
     }
 
     private Task<HttpResponseMessage> EmbedAsync(string url) =>

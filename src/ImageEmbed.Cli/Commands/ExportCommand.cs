@@ -48,7 +48,7 @@ internal static class ExportCommand
         long count = 0;
         try
         {
-            await WriteAsync(path, format, collection, local.ReadAllAsync(collection.Name, ct), n => count = n, ct).ConfigureAwait(false);
+            count = await WriteAsync(path, format, collection, local.ReadAllAsync(collection.Name, ct), ct).ConfigureAwait(false);
         }
         catch (Exception e) when (OutputFile.IsReaderGone(path, e))
         {
@@ -59,7 +59,8 @@ internal static class ExportCommand
         return 0;
     }
 
-    private static async Task WriteAsync(string path, VectorFileFormat format, CollectionInfo collection, IAsyncEnumerable<CollectionItem> items, Action<long> done, CancellationToken ct)
+    /// <returns>How many items were written.</returns>
+    private static async Task<long> WriteAsync(string path, VectorFileFormat format, CollectionInfo collection, IAsyncEnumerable<CollectionItem> items, CancellationToken ct)
     {
         long count = 0;
         await using (Stream file = OutputFile.Create(path))
@@ -116,7 +117,7 @@ internal static class ExportCommand
                     break;
             }
         }
-        done(count);
+        return count;
     }
 
     private static string Quote(string value) =>

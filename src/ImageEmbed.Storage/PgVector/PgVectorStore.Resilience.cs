@@ -60,23 +60,20 @@ public sealed partial class PgVectorStore
     /// </summary>
     private async Task<T> RetryOnceAsync<T>(Func<Task<T>> operation)
     {
-        for (int attempt = 0; ; attempt++)
+        try
         {
-            try
-            {
-                return await operation().ConfigureAwait(false);
-            }
-            catch (Exception e) when (attempt == 0 && IsConnectionLost(e))
-            {
-                // A restart breaks every pooled connection at once; without this each would fail one request in turn.
-                _dataSource.Clear();
-            }
-            catch (Exception e) when (Unavailable(e) is { } unavailable)
-            {
-                if (IsConnectionLost(e)) _dataSource.Clear();
-                throw unavailable;
-            }
+            return await operation().ConfigureAwait(false);
         }
+        catch (Exception e) when (IsConnectionLost(e))
+        {
+            // A restart breaks every pooled connection at once; without this each would fail one request in turn.
+            _dataSource.Clear();
+        }
+        catch (Exception e) when (Unavailable(e) is { } unavailable)
+        {
+            throw unavailable;
+        }
+        return await GuardAsync(operation).ConfigureAwait(false);
     }
 
     /// <summary>Runs an operation once, turning a lost server or an exhausted pool into <see cref="PgVectorUnavailableException"/>.</summary>
