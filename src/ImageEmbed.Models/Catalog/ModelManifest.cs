@@ -68,6 +68,14 @@ public sealed record ModelManifest
         if (string.IsNullOrWhiteSpace(Image.File) || string.IsNullOrWhiteSpace(Image.Input) || string.IsNullOrWhiteSpace(Image.Output))
             yield return $"{owner}: image.file, image.input and image.output are required.";
         foreach (string p in Image.Preprocessing.Validate(owner)) yield return p;
+        if (Text is { } text)
+        {
+            if (!Tokenizers.TextTokenizers.Known.Contains(text.TokenizerType))
+                yield return $"{owner}: text.tokenizer_type '{text.TokenizerType}' is not one of {string.Join(", ", Tokenizers.TextTokenizers.Known)}.";
+            if (text.Scoring is not ("softmax" or "sigmoid"))
+                yield return $"{owner}: text.scoring '{text.Scoring}' is not softmax or sigmoid.";
+            if (text.ContextLength is < 2 or > 4096) yield return $"{owner}: text.context_length must be within 2..4096 (was {text.ContextLength}).";
+        }
         foreach (DownloadSpec d in Downloads)
         {
             if (d.Path.Length == 0 || d.Path.StartsWith('/') || d.Path.Split('/').Any(part => part is "" or "." or ".."))
@@ -135,6 +143,12 @@ public sealed record TextEncoderSpec
 
     /// <summary>Folder or <c>tokenizer.json</c> path, relative to the model folder.</summary>
     public string Tokenizer { get; init; } = "tokenizer.json";
+
+    /// <summary>
+    /// <c>clip</c> (byte-level BPE with start and end tokens) or <c>siglip</c> (SentencePiece Unigram with SigLIP's
+    /// text canonicalization and an end token only); see <see cref="Tokenizers.TextTokenizers"/>.
+    /// </summary>
+    public string TokenizerType { get; init; } = Tokenizers.TextTokenizers.Clip;
 
     /// <summary>Multiplier on cosine similarity for zero-shot scores (CLIP: 100, the learned temperature).</summary>
     public float LogitScale { get; init; } = 100f;

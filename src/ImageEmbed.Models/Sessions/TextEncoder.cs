@@ -15,7 +15,7 @@ namespace ImageEmbed.Models.Sessions;
 public sealed class TextEncoder : IDisposable
 {
     private readonly OrtSession _session;
-    private readonly ClipTokenizer _tokenizer;
+    private readonly ITextTokenizer _tokenizer;
     private readonly TextEncoderSpec _spec;
     private readonly string[] _outputNames;
 
@@ -26,7 +26,7 @@ public sealed class TextEncoder : IDisposable
         Model = model;
         try
         {
-            _tokenizer = ClipTokenizer.Load(Path.Combine(model.Directory, _spec.Tokenizer));
+            _tokenizer = TextTokenizers.Load(Path.Combine(model.Directory, _spec.Tokenizer), _spec.TokenizerType);
         }
         catch (Exception e) when (e is TokenizerException or FileNotFoundException or DirectoryNotFoundException)
         {
@@ -56,7 +56,7 @@ public sealed class TextEncoder : IDisposable
     public int Dimensions => Model.Manifest.Dimensions;
     public TextEncoderSpec Spec => _spec;
 
-    /// <summary>Token ids of <paramref name="text"/> with BOS/EOS, untruncated (for counting and debugging).</summary>
+    /// <summary>Token ids of <paramref name="text"/> with the model's special tokens, untruncated (for counting and debugging).</summary>
     public int[] Tokenize(string text) => _tokenizer.Encode(text);
 
     /// <summary>Embeds <paramref name="texts"/> in one run; L2-normalized rows in input order.</summary>
@@ -69,7 +69,7 @@ public sealed class TextEncoder : IDisposable
         long[] mask = new long[n * context];
         tokens = 0;
         for (int i = 0; i < n; i++)
-            tokens += _tokenizer.Encode(texts[i], context, ids.AsSpan(i * context, context), mask.AsSpan(i * context, context), specialTokensAsText: true);
+            tokens += _tokenizer.Encode(texts[i], context, ids.AsSpan(i * context, context), mask.AsSpan(i * context, context));
 
         OrtInput[] inputs = _spec.AttentionMask is { } maskName
             ? [OrtInput.Int64(_spec.InputIds, ids, n, context), OrtInput.Int64(maskName, mask, n, context)]

@@ -292,28 +292,9 @@ public sealed partial class ClipTokenizer
         }
 
         // tokenizer.json has "padding": null for CLIP; Transformers keeps the pad token beside it.
-        string config = Path.Combine(Path.GetDirectoryName(_path)!, "tokenizer_config.json");
-        if (!File.Exists(config)) return null;
-        try
-        {
-            using FileStream stream = File.OpenRead(config);
-            using JsonDocument document = JsonDocument.Parse(stream);
-            if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("pad_token", out JsonElement pad))
-                return null;
-            string? content = pad.ValueKind switch
-            {
-                JsonValueKind.String => pad.GetString(),
-                JsonValueKind.Object when pad.TryGetProperty("content", out JsonElement c) && c.ValueKind == JsonValueKind.String => c.GetString(),
-                _ => null,
-            };
-            if (content is null) return null;
-            return LookUp(content, vocab, addedIds)
-                ?? throw new TokenizerException(config, $"pad_token '{content}' is not in the vocabulary of {_path}.");
-        }
-        catch (JsonException e)
-        {
-            throw new TokenizerException(config, $"not valid JSON ({e.Message})", e);
-        }
+        if (TokenizerConfig.PadToken(_path) is not string content) return null;
+        return LookUp(content, vocab, addedIds)
+            ?? throw new TokenizerException(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(_path))!, TokenizerConfig.FileName), $"pad_token '{content}' is not in the vocabulary of {_path}.");
     }
 
     private static int? LookUp(string token, Dictionary<string, int> vocab, Dictionary<string, int> addedIds) =>

@@ -20,7 +20,7 @@ namespace ImageEmbed.Models.Tokenizers;
 /// <para>Immutable after <see cref="Load"/> and safe to share between threads; the per-word cache is
 /// a concurrent dictionary.</para>
 /// </remarks>
-public sealed partial class ClipTokenizer
+public sealed partial class ClipTokenizer : ITextTokenizer
 {
     /// <summary>The file name looked for when <see cref="Load"/> is given a folder.</summary>
     public const string FileName = "tokenizer.json";
@@ -128,6 +128,10 @@ public sealed partial class ClipTokenizer
         attentionMask[count..contextLength].Clear();
         return count;
     }
+
+    /// <inheritdoc/>
+    int ITextTokenizer.Encode(string text, int contextLength, Span<long> ids, Span<long> attentionMask) =>
+        Encode(text, contextLength, ids, attentionMask, specialTokensAsText: true);
 
     private static List<int> RentTokenList()
     {
