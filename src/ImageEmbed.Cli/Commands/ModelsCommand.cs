@@ -10,7 +10,10 @@ namespace ImageEmbed.Cli.Commands;
 internal static class ModelsCommand
 {
     private static readonly OptionSpec Force = new("force", "f", null, "With pull, import-tfjs or quantize: replace the model if it is installed.");
-    private static readonly OptionSpec Name = new("name", "n", "NAME", "With import-tfjs: the name to install the model as (required).");
+    private static readonly OptionSpec Name = new("name", "n", "NAME", "With import-tfjs (required) or pull hf:...: the name to install the model as.");
+    private static readonly OptionSpec Quantized = new("quantized", null, null, "With pull hf:...: take the export's 8-bit towers (onnx/*_quantized.onnx).");
+    private static readonly OptionSpec LogitScale = new("logit-scale", null, "X", "With pull hf:...: zero-shot scale, exp(logit_scale) (SigLIP models ImageEmbed does not know; CLIP: 100).");
+    private static readonly OptionSpec LogitBias = new("logit-bias", null, "Y", "With pull hf:...: zero-shot bias (SigLIP's logit_bias), given with --logit-scale.");
     private static readonly OptionSpec As = new("as", null, "NEWNAME", "With quantize: the name of the int8 model (default NAME-int8).");
     private static readonly OptionSpec Images = new("images", "i", "DIR", "With quantize: images for the parity check (default: 16 built-in synthetic images).");
     private static readonly OptionSpec MinCosine = new("min-cosine", null, "X", "With quantize: the lowest cosine to the original, per image or text, that is accepted (default 0.999).");
@@ -19,8 +22,8 @@ internal static class ModelsCommand
     public static readonly CommandSpec Spec = new(
         "models",
         "List, inspect and install models.",
-        "models list | models info NAME | models pull NAME [--force] | models import-tfjs DIR --name NAME [--force] | models quantize NAME [--as NEWNAME] [--images DIR] [--min-cosine 0.999] [--seconds N] [--force]",
-        [Force, Name, As, Images, MinCosine, Seconds],
+        "models list | models info NAME | models pull NAME [--force] | models pull hf:OWNER/REPO[@REVISION] [--name NAME] [--quantized] [--logit-scale X --logit-bias Y] [--force] | models import-tfjs DIR --name NAME [--force] | models quantize NAME [--as NEWNAME] [--images DIR] [--min-cosine 0.999] [--seconds N] [--force]",
+        [Force, Name, Quantized, LogitScale, LogitBias, As, Images, MinCosine, Seconds],
         """
         Subcommands:
           list        Installed models (in IMAGEEMBED_MODELS_DIR) and the catalog of known models.
@@ -30,6 +33,17 @@ internal static class ModelsCommand
                       mobilenet-v2-140 comes from the npm tarball of nsfwjs@4.3.0 (sha512-pinned,
                       IMAGEEMBED_NPM_REGISTRY to use another registry) and is converted to ONNX here.
                       IMAGEEMBED_MODEL_MIRROR points downloads at a mirror of huggingface.co.
+          pull hf:OWNER/REPO[@REVISION]
+                      Install a CLIP or SigLIP export laid out as transformers.js ones are (config.json,
+                      preprocessor_config.json, tokenizer.json, onnx/vision_model.onnx, onnx/text_model.onnx),
+                      e.g. hf:Xenova/siglip-base-patch16-384 or your own fine-tuned export. The revision (default
+                      main) is resolved to a commit; the manifest records it with every file's size and sha256,
+                      and the recipe, dimensions, context length and tokenizer the configuration gives. Both
+                      towers are opened before the model is installed. Other model types, and repositories
+                      missing a file, are refused with the reason. --name NAME (default: the repository's
+                      name), --quantized for the *_quantized towers. SigLIP's zero-shot scale and bias are
+                      weights, not configuration: known for google/siglip-base-patch16-224 and
+                      google/siglip2-base-patch16-224 exports, otherwise give --logit-scale and --logit-bias.
           import-tfjs DIR --name NAME
                       Convert a TensorFlow.js graph model (model.json + shards, or the nsfwjs bundle)
                       to ONNX and install it as NAME. 'mobilenet-v2-140' gets the catalog's recipe;
@@ -80,7 +94,9 @@ internal static class ModelsCommand
                 Console.WriteLine(JsonSerializer.Serialize(manifest, ModelManifest.JsonOptions));
                 return 0;
             case "pull":
-                if (args.Positionals.Count < 2) throw new UsageException("Name the model: imageembed models pull NAME (see 'imageembed models list').");
+                if (args.Positionals.Count < 2) throw new UsageException("Name the model: imageembed models pull NAME (see 'imageembed models list'), or hf:OWNER/REPO.");
+                if (args.Positionals[1].StartsWith(HubReference.Scheme, StringComparison.Ordinal))
+                    return await PullFromHubAsync(args, options, registry, ct).ConfigureAwait(false);
                 string wanted = registry.ResolveName(args.Positionals[1]);
                 if (!ModelCatalog.Known.TryGetValue(wanted, out ModelManifest? entry))
                     throw new UsageException($"'{wanted}' is not in the catalog. Known: {string.Join(", ", ModelCatalog.Known.Keys)}.");
@@ -138,4 +154,44 @@ internal static class ModelsCommand
                 throw new UsageException($"Unknown subcommand 'models {sub}'. See 'imageembed models --help'.");
         }
     }
+
+    private static async Task<int> PullFromHubAsync(ParsedArgs args, ModelsOptions options, ModelRegistry registry, CancellationToken ct)
+    {
+        HubReference reference;
+        try
+        {
+            reference = HubReference.Parse(args.Positionals[1]);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"{e.Message} Use hf:OWNER/REPO or hf:OWNER/REPO@REVISION.");
+        }
+        float? scale = Number(args, "logit-scale"), bias = Number(args, "logit-bias");
+        if (scale is null != bias is null) throw new UsageException("Give --logit-scale and --logit-bias together.");
+        var import = new HubImportOptions { Name = args.Get("name"), Force = args.Has("force"), Quantized = args.Has("quantized"), LogitScale = scale, LogitBias = bias };
+        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("ImageEmbed/1.0");
+        var importer = new HuggingFaceImporter(http, options.Directory, options.Mirror.Length > 0 ? options.Mirror : null);
+        var bar = new ByteProgressBar(Console.Error, interactive: !Console.IsErrorRedirected);
+        try
+        {
+            InstalledModel model = await importer.ImportAsync(reference, import, bar, ct).ConfigureAwait(false);
+            bar.Finish();
+            registry.Refresh();
+            TextEncoderSpec text = model.Manifest.Text!;
+            Console.Error.WriteLine($"installed {model.Name} ({model.Manifest.Dimensions}-d, {text.TokenizerType} tokenizer, {text.Scoring} scores) in {model.Directory}, from {model.Manifest.Source}");
+            return 0;
+        }
+        catch (ModelDownloadException e)
+        {
+            bar.Finish();
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static float? Number(ParsedArgs args, string option) =>
+        args.Get(option) is not string value ? null
+        : float.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float x) && float.IsFinite(x) ? x
+        : throw new UsageException($"--{option} must be a number (was '{value}').");
 }

@@ -46,6 +46,8 @@ public static class EmbeddingSpace
             text.Append(";text=").Append(t.SpaceSha256 ?? t.Sha256 ?? HashFile(model.TextEncoderPath!))
                 .Append(";tokenizer=").Append(HashFile(Path.Combine(model.Directory, t.Tokenizer), t.Tokenizer))
                 .Append(";context=").Append(t.ContextLength).Append(';').Append(t.InputIds).Append("->").Append(t.Output);
+            // Appended only for tokenizers other than CLIP's, so every space made before the field existed keeps its id.
+            if (t.TokenizerType != Tokenizers.TextTokenizers.Clip) text.Append(";tokenizer-type=").Append(t.TokenizerType);
         }
         byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()));
         return "es1-" + Convert.ToHexStringLower(hash.AsSpan(0, 8));

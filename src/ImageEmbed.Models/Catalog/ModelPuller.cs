@@ -18,9 +18,15 @@ public sealed class ModelPuller(HttpClient http, string modelsDirectory, string?
     public const string DefaultOrigin = "https://huggingface.co";
 
     /// <summary>Pulls <paramref name="manifest"/>. A model already installed is left alone unless <paramref name="force"/>.</summary>
+    /// <param name="complete">
+    /// Called with the staging folder once every file is there and verified; returns the manifest to install
+    /// (a model imported from a repository learns its tensor names from the graphs). An exception from it
+    /// installs nothing, and the downloaded files stay staged for the next try.
+    /// </param>
     /// <returns>The installed folder.</returns>
     /// <exception cref="ModelDownloadException">Unreachable, refused, or a file did not match its checksum.</exception>
-    public async Task<string> PullAsync(ModelManifest manifest, bool force, IProgress<PullProgress>? progress, CancellationToken ct)
+    public async Task<string> PullAsync(ModelManifest manifest, bool force, IProgress<PullProgress>? progress, CancellationToken ct,
+        Func<string, ModelManifest>? complete = null)
     {
         if (manifest.Downloads.Count == 0)
             throw new ModelDownloadException($"Model '{manifest.Name}' has no files to download: it is built here ('imageembed models pull {manifest.Name}' knows how).");
@@ -37,16 +43,19 @@ public sealed class ModelPuller(HttpClient http, string modelsDirectory, string?
             await FetchFileAsync(manifest.Name, file, Path.Combine(staging, file.Path), before, total, progress, ct).ConfigureAwait(false);
             before += file.Size;
         }
-        ModelFolders.WriteManifest(staging, manifest);
+        ModelFolders.WriteManifest(staging, complete?.Invoke(staging) ?? manifest);
         return ModelFolders.Publish(staging, modelsDirectory, manifest.Name);
     }
+
+    /// <summary>The URL a hub URL is fetched from: under <c>IMAGEEMBED_MODEL_MIRROR</c> when one is set.</summary>
+    public string Mirrored(string url) => mirror is null ? url : url.Replace(DefaultOrigin, mirror.TrimEnd('/'), StringComparison.Ordinal);
 
     private async Task FetchFileAsync(string model, DownloadSpec file, string path, long before, long total, IProgress<PullProgress>? progress, CancellationToken ct)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         long have = File.Exists(path) ? new FileInfo(path).Length : 0;
         if (have > file.Size) { File.Delete(path); have = 0; }
-        string url = mirror is null ? file.Url : file.Url.Replace(DefaultOrigin, mirror.TrimEnd('/'), StringComparison.Ordinal);
+        string url = Mirrored(file.Url);
 
         if (have < file.Size)
         {
