@@ -79,11 +79,11 @@ internal static class ModelsCommand
                 Console.WriteLine($"Models directory: {registry.ModelsDirectory}");
                 Console.WriteLine($"Default model:    {registry.DefaultModel}");
                 Console.WriteLine();
-                Console.WriteLine($"{"NAME",-24} {"DIMS",5}  {"TEXT",-4}  {"STATUS",-10} DESCRIPTION");
+                Console.WriteLine($"{"NAME",-28} {"DIMS",5}  {"TEXT",-4}  {"STATUS",-10} DESCRIPTION");
                 foreach (ModelManifest m in installed.Select(i => i.Manifest).Concat(ModelCatalog.Known.Values.Where(k => installed.All(i => i.Name != k.Name))))
                 {
                     string status = installed.Any(i => i.Name == m.Name) ? "installed" : "available";
-                    Console.WriteLine($"{m.Name,-24} {m.Dimensions,5}  {(m.Text is null ? "no" : "yes"),-4}  {status,-10} {m.Description}");
+                    Console.WriteLine($"{m.Name,-28} {m.Dimensions,5}  {(m.Text is null ? "no" : "yes"),-4}  {status,-10} {m.Description}");
                 }
                 return 0;
             case "info":
