@@ -35,13 +35,14 @@ internal static class BenchCommand
     private static readonly OptionSpec MapOption = new("map", null, null, "Benchmark the collection map (PCA + k-means) instead, on clustered random vectors (--vectors, --dims; default 1000,10000).");
     private static readonly OptionSpec Concurrency = new("concurrency", "c", "LIST", "Concurrent HTTP clients for the --server rows, comma-separated (default 1,8,32).");
     private static readonly OptionSpec Json = new("json", null, "FILE", "Also write the rows as JSON (images/s, p50/p99 ms) for bench/report.mjs.");
+    private static readonly OptionSpec Patch = new("patch", null, "16|32", "With --make-vit: the patch size; 16 writes DIR/clip-vit-b16-random, the image compute of CLIP B/16 and SigLIP base/16 (197 tokens against 50).");
     private static readonly OptionSpec MakeVit = new("make-vit", null, "DIR", "Write a ViT-B/32-shaped CLIP vision tower with random weights into DIR/clip-vit-b32-random (HF layout + manifest) and exit; 'imageembed models quantize clip-vit-b32-random' makes its int8 variant.");
 
     public static readonly CommandSpec Spec = new(
         "bench",
         "Measure decode+preprocess, bare ONNX Runtime inference, engine inference and end-to-end embedding, and print a Markdown report.",
-        "bench --images DIR [--model NAME] [--seconds N] [--batch-sizes 1,8,32] [--server URL [--key KEY] [--concurrency 1,8,32]] [--json FILE] | bench --make-vit DIR | bench --store [--int8] [--vectors 100000,1000000] [--dims 512,1792] | bench --map [--vectors 1000,10000] [--dims 512,1792] | bench --recall POSTGRES [--vectors 10000] [--dims 512] | bench --shrink-sweep 1.5,2.0 --images DIR [--model NAME]",
-        [Model, Images, Seconds, Batches, Server, Key, Concurrency, Json, MakeVit, Store, Vectors, Dims, Int8, MapOption, Recall, ShrinkSweepOption],
+        "bench --images DIR [--model NAME] [--seconds N] [--batch-sizes 1,8,32] [--server URL [--key KEY] [--concurrency 1,8,32]] [--json FILE] | bench --make-vit DIR [--patch 16] | bench --store [--int8] [--vectors 100000,1000000] [--dims 512,1792] | bench --map [--vectors 1000,10000] [--dims 512,1792] | bench --recall POSTGRES [--vectors 10000] [--dims 512] | bench --shrink-sweep 1.5,2.0 --images DIR [--model NAME]",
+        [Model, Images, Seconds, Batches, Server, Key, Concurrency, Json, MakeVit, Patch, Store, Vectors, Dims, Int8, MapOption, Recall, ShrinkSweepOption],
         """
         Rows: decode+preprocess per image (one thread, the sample images and a 12-megapixel JPEG made
         from one of them); inference images/s for each batch size, first with the bare ONNX Runtime
@@ -61,8 +62,9 @@ internal static class BenchCommand
     {
         if (args.Get("make-vit") is string vitDir)
         {
-            Console.Error.WriteLine($"bench: writing {VitBenchModel.Name} (about 350 MB) into {vitDir}");
-            Console.WriteLine(VitBenchModel.Write(vitDir));
+            int patch = args.Get("patch") is string p ? (p is "16" or "32" ? int.Parse(p, System.Globalization.CultureInfo.InvariantCulture) : throw new UsageException("--patch is 16 or 32.")) : 32;
+            Console.Error.WriteLine($"bench: writing {VitBenchModel.NameFor(patch)} (about 350 MB) into {vitDir}");
+            Console.WriteLine(VitBenchModel.Write(vitDir, patch: patch));
             return 0;
         }
         if (args.Has("store"))

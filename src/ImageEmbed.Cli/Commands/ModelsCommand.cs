@@ -42,8 +42,8 @@ internal static class ModelsCommand
                       towers are opened before the model is installed. Other model types, and repositories
                       missing a file, are refused with the reason. --name NAME (default: the repository's
                       name), --quantized for the *_quantized towers. SigLIP's zero-shot scale and bias are
-                      weights, not configuration: known for google/siglip-base-patch16-224 and
-                      google/siglip2-base-patch16-224 exports, otherwise give --logit-scale and --logit-bias.
+                      weights, not configuration: known for exports of google/siglip-base-patch16-224,
+                      otherwise give --logit-scale and --logit-bias.
           import-tfjs DIR --name NAME
                       Convert a TensorFlow.js graph model (model.json + shards, or the nsfwjs bundle)
                       to ONNX and install it as NAME. 'mobilenet-v2-140' gets the catalog's recipe;

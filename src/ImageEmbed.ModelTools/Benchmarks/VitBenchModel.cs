@@ -17,14 +17,19 @@ namespace ImageEmbed.ModelTools.Benchmarks;
 public static class VitBenchModel
 {
     public const string Name = "clip-vit-b32-random";
-    private const int Width = 768, Layers = 12, Heads = 12, Mlp = 3072, Patch = 32, Tokens = 50, Projection = 512;
+    private const int Width = 768, Layers = 12, Heads = 12, Mlp = 3072, Projection = 512;
+
+    /// <summary>The folder name of the tower with <paramref name="patch"/>-pixel patches (32: B/32; 16: B/16, the image compute of CLIP B/16 and SigLIP base/16).</summary>
+    public static string NameFor(int patch) => patch == 32 ? Name : $"clip-vit-b{patch}-random";
 
     /// <summary>Writes the model folder <c>DIR/clip-vit-b32-random</c>, replacing one already there, and returns its path.</summary>
-    public static string Write(string modelsDirectory, int seed = 32)
+    /// <param name="patch">Patch size: 32 (the default, ViT-B/32) or 16 (ViT-B/16, 197 tokens instead of 50).</param>
+    public static string Write(string modelsDirectory, int seed = 32, int patch = 32)
     {
-        string dir = Path.Combine(modelsDirectory, Name);
+        if (patch is not (16 or 32)) throw new ArgumentOutOfRangeException(nameof(patch), patch, "ViT-B patches are 16 or 32 pixels.");
+        string dir = Path.Combine(modelsDirectory, NameFor(patch));
         var rng = new Random(seed);
-        OnnxWriter.WriteFile(Build(rng), Path.Combine(dir, "onnx", "vision_model.onnx"));
+        OnnxWriter.WriteFile(Build(rng, patch), Path.Combine(dir, "onnx", "vision_model.onnx"));
         File.WriteAllText(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(new
         {
             model_type = "clip",
@@ -37,7 +42,7 @@ public static class VitBenchModel
                 intermediate_size = Mlp,
                 num_hidden_layers = Layers,
                 num_attention_heads = Heads,
-                patch_size = Patch,
+                patch_size = patch,
                 image_size = 224,
                 hidden_act = "quick_gelu",
                 projection_dim = Projection,
@@ -47,9 +52,9 @@ public static class VitBenchModel
         ModelManifest clip = ModelCatalog.ClipVitB32;
         ModelFolders.WriteManifest(dir, new ModelManifest
         {
-            Name = Name,
+            Name = NameFor(patch),
             Dimensions = Projection,
-            Description = "CLIP ViT-B/32-shaped vision tower with random weights (benchmarks only).",
+            Description = $"CLIP ViT-B/{patch}-shaped vision tower with random weights (benchmarks only).",
             Source = $"imageembed bench --make-vit, seed {seed}",
             Image = clip.Image with { File = "onnx/vision_model.onnx", Sha256 = null, Size = null },
         });
@@ -75,8 +80,9 @@ public static class VitBenchModel
             do_convert_rgb = true,
         }));
 
-    private static OnnxModel Build(Random rng)
+    private static OnnxModel Build(Random rng, int patch)
     {
+        int tokens = (224 / patch) * (224 / patch) + 1;
         var nodes = new List<OnnxNode>();
         var weights = new List<OnnxTensor>();
         int id = 0;
@@ -120,16 +126,16 @@ public static class VitBenchModel
             return bias ? Node("Add", [y, Weight(prefix + ".bias", [outputs], init)]) : y;
         }
 
-        // Patch embedding [N,3,224,224] → [N,768,7,7] → [N,49,768]; class token in front; positions added.
-        string patches = Node("Conv", ["pixel_values", Weight("embeddings.patch_embedding.weight", [Width, 3, Patch, Patch], init)],
-            OnnxAttribute.Ints("kernel_shape", Patch, Patch), OnnxAttribute.Ints("strides", Patch, Patch));
+        // Patch embedding [N,3,224,224] → [N,768,7,7] → [N,49,768] (B/16: 14x14, 196); class token in front; positions added.
+        string patches = Node("Conv", ["pixel_values", Weight("embeddings.patch_embedding.weight", [Width, 3, patch, patch], init)],
+            OnnxAttribute.Ints("kernel_shape", patch, patch), OnnxAttribute.Ints("strides", patch, patch));
         patches = Node("Reshape", [patches, Ints("shape_patches", 0, Width, -1)]);
         patches = Node("Transpose", [patches], OnnxAttribute.Ints("perm", 0, 2, 1));
         string batch = Node("Slice", [Node("Shape", ["pixel_values"]), Ints("zero", 0), Ints("one", 1)]);
         string clsShape = Node("Concat", [batch, Ints("one_width", 1, Width)], OnnxAttribute.Int("axis", 0));
         string cls = Node("Expand", [Weight("embeddings.class_embedding", [1, 1, Width], init), clsShape]);
         string x = Node("Concat", [cls, patches], OnnxAttribute.Int("axis", 1));
-        x = Node("Add", [x, Weight("embeddings.position_embedding", [Tokens, Width], init)]);
+        x = Node("Add", [x, Weight("embeddings.position_embedding", [tokens, Width], init)]);
         x = LayerNorm(x, "pre_layrnorm");
 
         string heads = Ints("shape_heads", 0, -1, Heads, Width / Heads);

@@ -89,7 +89,6 @@ public sealed class HuggingFaceImporter(HttpClient http, string modelsDirectory,
     private static readonly Dictionary<string, (float Scale, float Bias)> KnownSiglipCalibrations = new(StringComparer.OrdinalIgnoreCase)
     {
         ["google/siglip-base-patch16-224"] = (117.330795f, -12.932437f),
-        ["google/siglip2-base-patch16-224"] = (112.668907f, -16.771725f),
     };
 
     private readonly ModelPuller _puller = new(http, modelsDirectory, mirror);

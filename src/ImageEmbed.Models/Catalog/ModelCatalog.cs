@@ -113,6 +113,19 @@ public static class ModelCatalog
         text: ("onnx/text_model.onnx", 254_058_553, "19f40c7988af119fc50dabfe8015da8595c0372000e2c1f1a6289e35930577aa"),
         tokenizer: (2_224_081, "72ed5c96db5729294468543e4bc75fce14ca63f58e37300290189ba1c1e52b85"));
 
+    /// <summary>SigLIP's image recipe (SiglipImageProcessor): squash to 224×224, bicubic, rescale 1/255, mean and std 0.5, NCHW. Declared before the entries that use it (static fields initialize in order).</summary>
+    private static readonly ImagePreprocessing SiglipPreprocessing = new()
+    {
+        Width = 224,
+        Height = 224,
+        Resize = ResizeMode.Squash,
+        Kernel = "cubic",
+        Scale = 1f / 255f,
+        Mean = [0.5f, 0.5f, 0.5f],
+        Std = [0.5f, 0.5f, 0.5f],
+        Layout = TensorLayout.Nchw,
+    };
+
     /// <summary>
     /// Google SigLIP base/16 at 224 px (768-d), the transformers.js export <c>Xenova/siglip-base-patch16-224</c>, fp32
     /// towers: better zero-shot and retrieval than CLIP B/16 (ImageNet zero-shot 76% against 68%), about the image
@@ -174,19 +187,6 @@ public static class ModelCatalog
             ],
         };
     }
-
-    /// <summary>SigLIP's image recipe (SiglipImageProcessor): squash to 224×224, bicubic, rescale 1/255, mean and std 0.5, NCHW.</summary>
-    internal static readonly ImagePreprocessing SiglipPreprocessing = new()
-    {
-        Width = 224,
-        Height = 224,
-        Resize = ResizeMode.Squash,
-        Kernel = "cubic",
-        Scale = 1f / 255f,
-        Mean = [0.5f, 0.5f, 0.5f],
-        Std = [0.5f, 0.5f, 0.5f],
-        Layout = TensorLayout.Nchw,
-    };
 
     private static ModelManifest Siglip(string name, string description, (string Path, long Size, string Sha256) vision, (string Path, long Size, string Sha256) text)
     {
