@@ -162,7 +162,7 @@ public sealed class HuggingFaceImporterTests : IDisposable
     public async Task Import_TowerWithTheWrongOutput_NothingInstalled()
     {
         Dictionary<string, byte[]> files = SyntheticSiglip.RepositoryFiles();
-        files["onnx/text_model.onnx"] = SyntheticSiglip.Towers.Serialize(SyntheticSiglip.Towers.Text("odd", "last_hidden_state", 768, 64, new Random(1)));
+        files["onnx/text_model.onnx"] = SyntheticTowers.Serialize(SyntheticTowers.Text("odd", "last_hidden_state", 768, 64, new Random(1)));
         _hub.Add("test/odd", files);
 
         var e = await Assert.ThrowsAsync<ModelDownloadException>(() => Importer.ImportAsync(HubReference.Parse("hf:test/odd"), new HubImportOptions { LogitScale = 1, LogitBias = 0 }, null, default)).DefaultTimeout();
@@ -182,6 +182,23 @@ public sealed class HuggingFaceImporterTests : IDisposable
 
         Assert.Contains("hf:test/nothing-here@main: not found", missing.Message, StringComparison.Ordinal);
         Assert.Contains("(404). Check the repository name and revision.", revision.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("../outside")]
+    [InlineData(".hidden")]
+    [InlineData("a/b")]
+    public async Task Import_NameNotAPlainFolderName_RefusedBeforeAnyRequest(string name)
+    {
+        _hub.Add("test/synthetic-siglip", SyntheticSiglip.RepositoryFiles());
+
+        var e = await Assert.ThrowsAsync<ModelDownloadException>(() => Importer.ImportAsync(HubReference.Parse("hf:test/synthetic-siglip"),
+            new HubImportOptions { Name = name, LogitScale = 1, LogitBias = 0 }, null, default)).DefaultTimeout();
+
+        Assert.Contains($"'{name}' is not a plain folder name", e.Message, StringComparison.Ordinal);
+        Assert.Empty(_hub.Requests);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_models));
+        Assert.False(Directory.Exists(Path.Combine(_models, "..", "outside")));
     }
 
     [Theory]

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using ImageEmbed.Models.Catalog;
-using ImageEmbed.ModelTools.Import;
 
 namespace ImageEmbed.Tests;
 
@@ -22,8 +21,8 @@ internal static class SyntheticClip
         var rng = new Random(seed);
         return new Dictionary<string, byte[]>
         {
-            ["onnx/vision_model.onnx"] = Serialize(Vision(rng)),
-            ["onnx/text_model.onnx"] = Serialize(Text(rng)),
+            ["onnx/vision_model.onnx"] = SyntheticTowers.Serialize(SyntheticTowers.Vision("synthetic_clip_vision", "image_embeds", Dimensions, rng)),
+            ["onnx/text_model.onnx"] = SyntheticTowers.Serialize(SyntheticTowers.Text("synthetic_clip_text", "text_embeds", Dimensions, 77, rng, fixedLength: false)),
             ["tokenizer.json"] = File.ReadAllBytes(Path.Combine(TestPaths.Shared, "tokenizers", "clip-vit-b32", "tokenizer.json")),
         };
     }
@@ -56,49 +55,5 @@ internal static class SyntheticClip
         }
         ModelFolders.WriteManifest(dir, Manifest(files, name));
         return dir;
-    }
-
-    // pixel_values → AveragePool 56x56 (a 4x4 grid per channel) → Flatten [N,48] → Gemm → image_embeds [N,512]
-    private static OnnxModel Vision(Random rng)
-    {
-        float[] w = Random(rng, 48 * Dimensions), b = Random(rng, Dimensions);
-        OnnxDim[] pixels = [OnnxDim.Symbolic("batch_size"), OnnxDim.Fixed(3), OnnxDim.Fixed(224), OnnxDim.Fixed(224)];
-        return new OnnxModel(new OnnxGraph("synthetic_clip_vision",
-            [
-                new OnnxNode("AveragePool", "pool", ["pixel_values"], ["pooled"], [OnnxAttribute.Ints("kernel_shape", 56, 56), OnnxAttribute.Ints("strides", 56, 56)]),
-                new OnnxNode("Flatten", "flatten", ["pooled"], ["flat"], [OnnxAttribute.Int("axis", 1)]),
-                new OnnxNode("Gemm", "projection", ["flat", "w", "b"], ["image_embeds"], []),
-            ],
-            [OnnxTensor.Float("w", [48, Dimensions], w), OnnxTensor.Float("b", [Dimensions], b)],
-            [new OnnxValueInfo("pixel_values", OnnxDataType.Float, pixels)],
-            [new OnnxValueInfo("image_embeds", OnnxDataType.Float, [OnnxDim.Symbolic("batch_size"), OnnxDim.Fixed(Dimensions)])]), "synthetic CLIP vision tower (tests)");
-    }
-
-    // input_ids int64 [N,77] → Cast float → Gemm → text_embeds [N,512]
-    private static OnnxModel Text(Random rng)
-    {
-        float[] w = Random(rng, 77 * Dimensions), b = Random(rng, Dimensions);
-        return new OnnxModel(new OnnxGraph("synthetic_clip_text",
-            [
-                new OnnxNode("Cast", "cast", ["input_ids"], ["ids_float"], [OnnxAttribute.Int("to", (long)OnnxDataType.Float)]),
-                new OnnxNode("Gemm", "projection", ["ids_float", "w", "b"], ["text_embeds"], []),
-            ],
-            [OnnxTensor.Float("w", [77, Dimensions], w), OnnxTensor.Float("b", [Dimensions], b)],
-            [new OnnxValueInfo("input_ids", OnnxDataType.Int64, [OnnxDim.Symbolic("batch_size"), OnnxDim.Symbolic("sequence_length")])],
-            [new OnnxValueInfo("text_embeds", OnnxDataType.Float, [OnnxDim.Symbolic("batch_size"), OnnxDim.Fixed(Dimensions)])]), "synthetic CLIP text tower (tests)");
-    }
-
-    private static float[] Random(Random rng, int count)
-    {
-        float[] values = new float[count];
-        for (int i = 0; i < count; i++) values[i] = (float)(rng.NextDouble() * 2 - 1) * 0.05f;
-        return values;
-    }
-
-    private static byte[] Serialize(OnnxModel model)
-    {
-        using var stream = new MemoryStream();
-        OnnxWriter.Write(model, stream);
-        return stream.ToArray();
     }
 }

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using ImageEmbed.ModelTools.Import;
 
 namespace ImageEmbed.Tests;
 
@@ -138,57 +137,9 @@ internal static class SyntheticSiglip
         ["tokenizer.json"] = Encoding.UTF8.GetBytes(TokenizerJson()),
         ["tokenizer_config.json"] = Encoding.UTF8.GetBytes(TokenizerConfigJson),
         ["special_tokens_map.json"] = """{ "eos_token": "</s>", "pad_token": "</s>", "unk_token": "<unk>" }"""u8.ToArray(),
-        ["onnx/vision_model.onnx"] = Towers.Serialize(Towers.Vision("synthetic_siglip_vision", "pooler_output", Dimensions, new Random(seed))),
-        ["onnx/text_model.onnx"] = Towers.Serialize(Towers.Text("synthetic_siglip_text", "pooler_output", Dimensions, ContextLength, new Random(seed + 1))),
+        ["onnx/vision_model.onnx"] = SyntheticTowers.Serialize(SyntheticTowers.Vision("synthetic_siglip_vision", "pooler_output", Dimensions, new Random(seed))),
+        ["onnx/text_model.onnx"] = SyntheticTowers.Serialize(SyntheticTowers.Text("synthetic_siglip_text", "pooler_output", Dimensions, ContextLength, new Random(seed + 1))),
     };
-
-    /// <summary>Small ONNX towers with an export's tensor names: seeded random projections, written by the project's ONNX writer.</summary>
-    internal static class Towers
-    {
-        // pixel_values → AveragePool 56x56 (a 4x4 grid per channel) → Flatten [N,48] → Gemm → OUTPUT [N,D]
-        public static OnnxModel Vision(string name, string output, int dimensions, Random rng)
-        {
-            float[] w = Random(rng, 48 * dimensions), b = Random(rng, dimensions);
-            OnnxDim[] pixels = [OnnxDim.Symbolic("batch_size"), OnnxDim.Fixed(3), OnnxDim.Fixed(224), OnnxDim.Fixed(224)];
-            return new OnnxModel(new OnnxGraph(name,
-                [
-                    new OnnxNode("AveragePool", "pool", ["pixel_values"], ["pooled"], [OnnxAttribute.Ints("kernel_shape", 56, 56), OnnxAttribute.Ints("strides", 56, 56)]),
-                    new OnnxNode("Flatten", "flatten", ["pooled"], ["flat"], [OnnxAttribute.Int("axis", 1)]),
-                    new OnnxNode("Gemm", "projection", ["flat", "w", "b"], [output], []),
-                ],
-                [OnnxTensor.Float("w", [48, dimensions], w), OnnxTensor.Float("b", [dimensions], b)],
-                [new OnnxValueInfo("pixel_values", OnnxDataType.Float, pixels)],
-                [new OnnxValueInfo(output, OnnxDataType.Float, [OnnxDim.Symbolic("batch_size"), OnnxDim.Fixed(dimensions)])]), name + " (tests)");
-        }
-
-        // input_ids int64 [N,L] → Cast float → Gemm → OUTPUT [N,D]
-        public static OnnxModel Text(string name, string output, int dimensions, int context, Random rng)
-        {
-            float[] w = Random(rng, context * dimensions), b = Random(rng, dimensions);
-            return new OnnxModel(new OnnxGraph(name,
-                [
-                    new OnnxNode("Cast", "cast", ["input_ids"], ["ids_float"], [OnnxAttribute.Int("to", (long)OnnxDataType.Float)]),
-                    new OnnxNode("Gemm", "projection", ["ids_float", "w", "b"], [output], []),
-                ],
-                [OnnxTensor.Float("w", [context, dimensions], w), OnnxTensor.Float("b", [dimensions], b)],
-                [new OnnxValueInfo("input_ids", OnnxDataType.Int64, [OnnxDim.Symbolic("batch_size"), OnnxDim.Fixed(context)])],
-                [new OnnxValueInfo(output, OnnxDataType.Float, [OnnxDim.Symbolic("batch_size"), OnnxDim.Fixed(dimensions)])]), name + " (tests)");
-        }
-
-        public static byte[] Serialize(OnnxModel model)
-        {
-            using var stream = new MemoryStream();
-            OnnxWriter.Write(model, stream);
-            return stream.ToArray();
-        }
-
-        private static float[] Random(Random rng, int count)
-        {
-            float[] values = new float[count];
-            for (int i = 0; i < count; i++) values[i] = (float)(rng.NextDouble() * 2 - 1) * 0.05f;
-            return values;
-        }
-    }
 
     /// <summary>
     /// At least 100 texts for tokenizer parity: captions from the dev labels, and the edges of the recipe. Special

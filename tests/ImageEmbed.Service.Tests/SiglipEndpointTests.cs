@@ -1,15 +1,14 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using ImageEmbed.Models.Catalog;
-using ImageEmbed.ModelTools.Import;
+using System.Globalization;
 using ImageEmbed.Tests;
 
 namespace ImageEmbed.Service.Tests;
 
 /// <summary>
-/// The service with a synthetic SigLIP-shaped export installed the way a user would, through
-/// <c>models pull hf:</c>'s importer from a loopback server laid out like the hub (a fake).
+/// The service with a synthetic SigLIP-shaped export installed the way a user would, by
+/// <c>imageembed models pull hf:</c> from a loopback server laid out like the hub (a fake) named by IMAGEEMBED_MODEL_MIRROR.
 /// </summary>
 public sealed class SiglipServiceFixture : IAsyncLifetime
 {
@@ -21,11 +20,12 @@ public sealed class SiglipServiceFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         using (var hub = new HubMirror())
-        using (var http = new HttpClient())
         {
             hub.Add("test/synthetic-siglip", SyntheticSiglip.RepositoryFiles());
-            await new HuggingFaceImporter(http, _models, hub.Url).ImportAsync(HubReference.Parse("hf:test/synthetic-siglip"),
-                new HubImportOptions { LogitScale = Scale, LogitBias = Bias }, null, default);
+            CliRunner.Result pull = await CliRunner.RunAsync(
+                ["models", "pull", "hf:test/synthetic-siglip", "--logit-scale", Scale.ToString(CultureInfo.InvariantCulture), "--logit-bias", Bias.ToString(CultureInfo.InvariantCulture)],
+                new Dictionary<string, string> { ["IMAGEEMBED_MODELS_DIR"] = _models, ["IMAGEEMBED_MODEL_MIRROR"] = hub.Url });
+            if (pull.ExitCode != 0) throw new InvalidOperationException($"models pull hf: failed: {pull.Stderr}");
         }
         Service = await ServiceServer.StartAsync(new Dictionary<string, string?> { ["Models:Directory"] = _models });
     }

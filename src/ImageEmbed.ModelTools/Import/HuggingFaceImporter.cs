@@ -97,6 +97,8 @@ public sealed class HuggingFaceImporter(HttpClient http, string modelsDirectory,
     public async Task<InstalledModel> ImportAsync(HubReference reference, HubImportOptions options, IProgress<PullProgress>? progress, CancellationToken ct)
     {
         string name = options.Name ?? reference.Repository[(reference.Repository.IndexOf('/', StringComparison.Ordinal) + 1)..].ToLowerInvariant();
+        if (name.Length is 0 or > 128 || name.StartsWith('.') || name.IndexOfAny(['/', '\\', '\0']) >= 0)
+            throw new ModelDownloadException($"'{name}' is not a plain folder name to install the model as; choose one with --name.");
         RepositoryInfo repo = await ReadRepositoryAsync(reference, ct).ConfigureAwait(false);
         string suffix = options.Quantized ? "_quantized" : "";
         string vision = $"onnx/vision_model{suffix}.onnx", text = $"onnx/text_model{suffix}.onnx";
@@ -117,6 +119,7 @@ public sealed class HuggingFaceImporter(HttpClient http, string modelsDirectory,
         // Everything the configuration decides is checked before anything is written.
         bool siglip = type == "siglip";
         ImagePreprocessing recipe = Recipe(reference, siglip, preprocessor.RootElement);
+        if (recipe.Validate($"{reference}: preprocessor_config.json").FirstOrDefault() is string badRecipe) throw new ModelDownloadException(badRecipe);
         (float Scale, float Bias) calibration = siglip ? SiglipCalibration(reference, config.RootElement, options) : (options.LogitScale ?? 100f, options.LogitBias ?? 0f);
 
         string staging = ModelFolders.Staging(modelsDirectory, name);
@@ -136,8 +139,9 @@ public sealed class HuggingFaceImporter(HttpClient http, string modelsDirectory,
         string[] problems = manifest.Validate().ToArray();
         if (problems.Length > 0) throw new ModelDownloadException($"{reference}: {string.Join(" ", problems)}");
 
-        string installed = await _puller.PullAsync(manifest, options.Force, progress, ct, complete: folder => FromGraphs(reference, manifest, folder)).ConfigureAwait(false);
-        return new InstalledModel(JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(Path.Combine(installed, ModelRegistry.ManifestFileName)), ModelManifest.JsonOptions)!, installed);
+        ModelManifest? final = null;
+        string installed = await _puller.PullAsync(manifest, options.Force, progress, ct, complete: folder => final = FromGraphs(reference, manifest, folder)).ConfigureAwait(false);
+        return new InstalledModel(final!, installed);
     }
 
     private static ModelManifest BuildManifest(HubReference reference, RepositoryInfo repo, string name, bool siglip, JsonElement config, ImagePreprocessing recipe,
