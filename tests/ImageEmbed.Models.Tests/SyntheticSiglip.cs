@@ -9,8 +9,8 @@ namespace ImageEmbed.Tests;
 /// A SigLIP-shaped model made by the tests (no SigLIP weights or tokenizer can be fetched here), laid out as
 /// a transformers.js export on the hub: <c>config.json</c> (model_type siglip), <c>preprocessor_config.json</c>
 /// (224×224 squash, bicubic, mean/std 0.5), a SentencePiece Unigram <c>tokenizer.json</c> shaped like SigLIP's
-/// (pad 0, <c>&lt;/s&gt;</c> 1, <c>&lt;unk&gt;</c> 2; a normalizer that canonicalizes as SigLIP does; Metaspace;
-/// an end-token template), <c>tokenizer_config.json</c> (pad token <c>&lt;/s&gt;</c>) and two towers with the
+/// (pad 0, <c>&lt;/s&gt;</c> 1, <c>&lt;unk&gt;</c> 2, byte fallback; a normalizer that canonicalizes as SigLIP does;
+/// Metaspace; an end-token template), <c>tokenizer_config.json</c> (pad token <c>&lt;/s&gt;</c>) and two towers with the
 /// export's tensor names and shapes (vision <c>pixel_values</c> float[N,3,224,224] → <c>pooler_output</c>
 /// float[N,768]; text <c>input_ids</c> int64[N,64] → <c>pooler_output</c> float[N,768]).
 /// </summary>
@@ -33,10 +33,15 @@ internal static class SyntheticSiglip
     private static readonly string[] Pieces = ["ing", "ed", "er", "s", "ly", "tion", "ous", "al", "an", "ar", "or", "en", "in", "on", "st", "th", "sh", "ch", "re", "un", "le", "ow"];
 
     /// <summary>The tokenizer.json text (a Unigram model with seeded scores, so no two segmentations tie).</summary>
-    public static string TokenizerJson()
+    /// <param name="byteFallback">SigLIP's setting (true); false makes a character without a piece one <c>&lt;unk&gt;</c>, runs of them one.</param>
+    public static string TokenizerJson(bool byteFallback = true)
     {
         var rng = new Random(23);
-        var vocab = new List<(string Piece, double Score)> { ("<pad>", 0), ("</s>", 0), ("<unk>", 0), ("▁", -2.5) };
+        // As SigLIP's: pad, end and unknown first, then the 256 byte pieces of byte fallback (a character without a
+        // piece becomes its UTF-8 bytes), then the word pieces.
+        var vocab = new List<(string Piece, double Score)> { ("<pad>", 0), ("</s>", 0), ("<unk>", 0) };
+        if (byteFallback) for (int b = 0; b < 256; b++) vocab.Add(($"<0x{b:X2}>", 0));
+        vocab.Add(("▁", -2.5));
         var seen = new HashSet<string>(vocab.Select(v => v.Piece), StringComparer.Ordinal);
         void Add(string piece, double score)
         {
@@ -93,7 +98,7 @@ internal static class SyntheticSiglip
             {
                 ["type"] = "Unigram",
                 ["unk_id"] = 2,
-                ["byte_fallback"] = false,
+                ["byte_fallback"] = byteFallback,
                 ["vocab"] = new JsonArray(vocab.Select(v => (JsonNode)new JsonArray(v.Piece, v.Score)).ToArray()),
             },
         };
@@ -144,7 +149,8 @@ internal static class SyntheticSiglip
     /// <summary>
     /// At least 100 texts for tokenizer parity: captions from the dev labels, and the edges of the recipe. Special
     /// tokens spelled out (<c>&lt;/s&gt;</c>) are left out: the service reads them as text on purpose, where
-    /// tokenizers.js makes them ids (SiglipTokenizerTests checks that case on its own).
+    /// tokenizers.js makes them ids (SiglipTokenizerTests checks that case on its own); so is a final capital sigma,
+    /// which JavaScript lower-cases by context (ς) where Python and Rust, one character at a time, give σ.
     /// </summary>
     public static IReadOnlyList<string> ParityTexts()
     {
@@ -163,6 +169,8 @@ internal static class SyntheticSiglip
             "Sitting on the beach at sunset", "A Little Old House In The City", "big red truck on the street",
             "close-up view of a flower", "people playing in the water", "man and woman running up the mountain",
             "日本語のテキスト", "猫の写真", "🐱 cat emoji 🐶", "mixed 猫 cat", "Ελληνικά", "русский текст",
+            "شخص يرتدي درعًا أحمر", "लाल कवच पहने पात्र", "빨간 갑옷", "photographer 👩‍💻 and 🧑🏽‍🎤", "red ❤️ heart",
+            "blue\u0000hair", "blue\u200Bhair", "𠮷野家", "İstanbul", string.Concat(Enumerable.Repeat("🦊", 40)),
             string.Concat(Enumerable.Repeat("a photo of a cat ", 20)), string.Concat(Enumerable.Repeat("x", 200)),
         ]);
         return texts;

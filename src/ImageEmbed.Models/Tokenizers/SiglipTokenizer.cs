@@ -121,21 +121,27 @@ public sealed class SiglipTokenizer : ITextTokenizer
     /// SigLIP's text canonicalization (Transformers' <c>SiglipTokenizer</c>: lower case, then Big Vision's
     /// <c>canonicalize_text</c>): ASCII punctuation removed, each run of whitespace one space, trimmed.
     /// </summary>
+    /// <remarks>
+    /// Lower case as Python's <c>str.lower</c> applied one character at a time, which is what Transformers does:
+    /// the one-to-one Unicode mapping, except that U+0130 (İ) becomes "i" and a combining dot, and no
+    /// final-sigma rule.
+    /// </remarks>
     public static string Canonicalize(string text)
     {
         var builder = new StringBuilder(text.Length);
         bool space = false;
-        foreach (char c in text.ToLowerInvariant())
+        foreach (Rune rune in text.EnumerateRunes())
         {
-            if (char.IsAsciiLetterOrDigit(c) is false && c is >= '!' and <= '~') continue; // string.punctuation
-            if (char.IsWhiteSpace(c))
+            if (rune.IsAscii && rune.Value is >= '!' and <= '~' && !char.IsAsciiLetterOrDigit((char)rune.Value)) continue; // string.punctuation
+            if (Rune.IsWhiteSpace(rune) || rune.Value is >= 0x1C and <= 0x1F) // Python's \s also takes the separators U+001C..U+001F
             {
                 space = builder.Length > 0;
                 continue;
             }
             if (space) builder.Append(' ');
             space = false;
-            builder.Append(c);
+            if (rune.Value == 0x130) builder.Append("i\u0307");
+            else builder.Append(Rune.ToLowerInvariant(rune).ToString());
         }
         return builder.ToString();
     }
