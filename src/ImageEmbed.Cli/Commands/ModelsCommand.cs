@@ -36,7 +36,7 @@ internal static class ModelsCommand
           pull hf:OWNER/REPO[@REVISION]
                       Install a CLIP or SigLIP export laid out as transformers.js ones are (config.json,
                       preprocessor_config.json, tokenizer.json, onnx/vision_model.onnx, onnx/text_model.onnx),
-                      e.g. hf:Xenova/siglip-base-patch16-384 or your own fine-tuned export. The revision (default
+                      e.g. hf:Xenova/clip-vit-large-patch14 or your own fine-tuned export. The revision (default
                       main) is resolved to a commit; the manifest records it with every file's size and sha256,
                       and the recipe, dimensions, context length and tokenizer the configuration gives. Both
                       towers are opened before the model is installed. Other model types, and repositories
@@ -96,13 +96,12 @@ internal static class ModelsCommand
             case "pull":
                 if (args.Positionals.Count < 2) throw new UsageException("Name the model: imageembed models pull NAME (see 'imageembed models list'), or hf:OWNER/REPO.");
                 if (args.Positionals[1].StartsWith(HubReference.Scheme, StringComparison.Ordinal))
-                    return await PullFromHubAsync(args, options, registry, ct).ConfigureAwait(false);
+                    return await PullFromHubAsync(args, options, ct).ConfigureAwait(false);
                 string wanted = registry.ResolveName(args.Positionals[1]);
                 if (!ModelCatalog.Known.TryGetValue(wanted, out ModelManifest? entry))
                     throw new UsageException($"'{wanted}' is not in the catalog. Known: {string.Join(", ", ModelCatalog.Known.Keys)}.");
-                using (var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan })
+                using (HttpClient http = DownloadClient())
                 {
-                    http.DefaultRequestHeaders.UserAgent.ParseAdd("ImageEmbed/1.0");
                     if (wanted == ModelCatalog.MobileNetV2_140.Name)
                     {
                         try
@@ -155,7 +154,7 @@ internal static class ModelsCommand
         }
     }
 
-    private static async Task<int> PullFromHubAsync(ParsedArgs args, ModelsOptions options, ModelRegistry registry, CancellationToken ct)
+    private static async Task<int> PullFromHubAsync(ParsedArgs args, ModelsOptions options, CancellationToken ct)
     {
         HubReference reference;
         try
@@ -169,15 +168,13 @@ internal static class ModelsCommand
         float? scale = Number(args, "logit-scale"), bias = Number(args, "logit-bias");
         if (scale is null != bias is null) throw new UsageException("Give --logit-scale and --logit-bias together.");
         var import = new HubImportOptions { Name = args.Get("name"), Force = args.Has("force"), Quantized = args.Has("quantized"), LogitScale = scale, LogitBias = bias };
-        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        http.DefaultRequestHeaders.UserAgent.ParseAdd("ImageEmbed/1.0");
+        using HttpClient http = DownloadClient();
         var importer = new HuggingFaceImporter(http, options.Directory, options.Mirror.Length > 0 ? options.Mirror : null);
         var bar = new ByteProgressBar(Console.Error, interactive: !Console.IsErrorRedirected);
         try
         {
             InstalledModel model = await importer.ImportAsync(reference, import, bar, ct).ConfigureAwait(false);
             bar.Finish();
-            registry.Refresh();
             TextEncoderSpec text = model.Manifest.Text!;
             Console.Error.WriteLine($"installed {model.Name} ({model.Manifest.Dimensions}-d, {text.TokenizerType} tokenizer, {text.Scoring} scores) in {model.Directory}, from {model.Manifest.Source}");
             return 0;
@@ -188,6 +185,14 @@ internal static class ModelsCommand
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
         }
+    }
+
+    /// <summary>An HTTP client for model downloads: no overall timeout (files are hundreds of MB; the puller reports progress).</summary>
+    private static HttpClient DownloadClient()
+    {
+        var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("ImageEmbed/1.0");
+        return http;
     }
 
     private static float? Number(ParsedArgs args, string option) =>

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using Microsoft.ML.Tokenizers;
 
 namespace ImageEmbed.Models.Tokenizers;
@@ -50,7 +51,7 @@ public sealed class SiglipTokenizer : ITextTokenizer
             using FileStream stream = File.OpenRead(file);
             model = SentencePieceTokenizer.CreateFromTokenizerJson(stream, addBeginningOfSentence: false, addEndOfSentence: false);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or FormatException or InvalidDataException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or FormatException or InvalidDataException or JsonException)
         {
             throw new TokenizerException(file, $"not a SentencePiece Unigram tokenizer.json that Microsoft.ML.Tokenizers reads: {e.Message}", e);
         }
