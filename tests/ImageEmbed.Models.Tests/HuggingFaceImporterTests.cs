@@ -59,6 +59,7 @@ public sealed class HuggingFaceImporterTests : IDisposable
         }
         Assert.Equal(["onnx/vision_model.onnx", "onnx/text_model.onnx", "tokenizer.json", "tokenizer_config.json", "config.json", "preprocessor_config.json"], m.Downloads.Select(d => d.Path));
         Assert.False(Directory.Exists(Path.Combine(_models, ".staging")));
+        Assert.Single(_hub.Requests, r => r.EndsWith("/config.json", StringComparison.Ordinal)); // read once: parsed, then staged
 
         await using var engine = new EmbeddingEngine(new ModelsOptions { Directory = _models }, new ImagingOptions());
         ImageEmbedding image = await engine.EmbedImageAsync(File.ReadAllBytes(TestPaths.DevFiles()[0]), "synthetic-siglip").DefaultTimeout();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using ImageEmbed.Models.Tokenizers;
 using ImageEmbed.Tests;
@@ -165,7 +164,6 @@ public sealed class SiglipTokenizerTests(ITestOutputHelper output) : IDisposable
     private async Task<(int[][] Rust, int[][] Js)> ReferenceIdsAsync(string tokenizerJson, IReadOnlyList<string> texts)
     {
         string packages = await NpmPackages.InstallAsync("tokenizers-js", [TokenizersJs, TokenizersRust], "SiglipTokenizerTests compare with Hugging Face tokenizers and");
-        string node = NpmPackages.FindOnPath("node") ?? throw new InvalidOperationException("SiglipTokenizerTests need 'node' on PATH (apt-get install nodejs; .ci/run does).");
         string script = Path.Combine(packages, "siglip-parity.mjs");
         await File.WriteAllTextAsync(script, """
             import { readFileSync } from "node:fs";
@@ -182,14 +180,8 @@ public sealed class SiglipTokenizerTests(ITestOutputHelper output) : IDisposable
             """);
         string textsFile = Path.Combine(_dir, "texts.json");
         await File.WriteAllTextAsync(textsFile, JsonSerializer.Serialize(texts));
-        var start = new ProcessStartInfo(node) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = packages };
-        foreach (string arg in new[] { script, tokenizerJson, Path.Combine(_dir, "tokenizer_config.json"), textsFile }) start.ArgumentList.Add(arg);
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().DefaultTimeout();
-        Assert.True(process.ExitCode == 0, $"node exited {process.ExitCode}: {await stderr}");
-        using JsonDocument result = JsonDocument.Parse(await stdout);
+        string stdout = await NpmPackages.RunNodeAsync(script, [tokenizerJson, Path.Combine(_dir, "tokenizer_config.json"), textsFile], "SiglipTokenizerTests");
+        using JsonDocument result = JsonDocument.Parse(stdout);
         int[][] Ids(string name) => result.RootElement.GetProperty(name).Deserialize<int[][]>()!;
         (int[][] rust, int[][] js) = (Ids("rust"), Ids("js"));
         Assert.Equal(texts.Count, rust.Length);

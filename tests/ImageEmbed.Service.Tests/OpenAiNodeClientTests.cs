@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -23,21 +22,10 @@ public sealed class OpenAiNodeClientTests(OpenServiceFixture fixture) : IClassFi
         File.Copy(Path.Combine(TestPaths.RepoRoot, "tests", "ImageEmbed.Service.Tests", "Node", "seed-000.mjs"), script, overwrite: true);
         string image = TestPaths.DevFiles()[3];
 
-        var start = new ProcessStartInfo(NpmPackages.FindOnPath("node") ?? throw new InvalidOperationException("The Node client test needs 'node' on PATH (apt-get install nodejs npm)."))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment = { ["OPENAI_API_KEY"] = ServiceServer.Key, ["OPENAI_BASE_URL"] = new Uri(fixture.Service.Address, "/v1").ToString() },
-        };
-        start.ArgumentList.Add(script);
-        start.ArgumentList.Add(image);
-        using Process node = Process.Start(start)!;
-        Task<string> stdout = node.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = node.StandardError.ReadToEndAsync();
-        await node.WaitForExitAsync().DefaultTimeout();
-        Assert.True(node.ExitCode == 0, $"node exited {node.ExitCode}: {await stderr}");
+        string stdout = await NpmPackages.RunNodeAsync(script, [image], "The Node client test",
+            new Dictionary<string, string> { ["OPENAI_API_KEY"] = ServiceServer.Key, ["OPENAI_BASE_URL"] = new Uri(fixture.Service.Address, "/v1").ToString() });
 
-        using JsonDocument result = JsonDocument.Parse(await stdout);
+        using JsonDocument result = JsonDocument.Parse(stdout);
         float[] fromNode = result.RootElement.GetProperty("embedding").EnumerateArray().Select(e => e.GetSingle()).ToArray();
         Assert.Equal("mobilenet-v2-140", result.RootElement.GetProperty("model").GetString());
         Assert.Equal(1.0, Math.Sqrt(fromNode.Sum(v => (double)v * v)), 5);

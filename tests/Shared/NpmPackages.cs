@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace ImageEmbed.Tests;
 
 /// <summary>
-/// npm packages the tests need (PGlite, the openai client), installed on first use into <c>.native/FOLDER</c>
+/// npm packages the tests need (PGlite, the openai client, Hugging Face's tokenizers), installed on first use into <c>.native/FOLDER</c>
 /// (ignored by git; <c>IMAGEEMBED_NATIVE_DIR</c> moves it, as for scripts/fetch-nsfwjs.sh). A stamp naming the
 /// versions makes later runs skip npm; one test process installs while others wait on a lock file.
 /// </summary>
@@ -54,6 +54,29 @@ internal static class NpmPackages
             throw new InvalidOperationException($"npm install {want} failed (exit {process.ExitCode}):\n{await stdout.ConfigureAwait(false)}{await stderr.ConfigureAwait(false)}");
         await File.WriteAllTextAsync(stamp, want + "\n").ConfigureAwait(false);
         return dir;
+    }
+
+    /// <summary>Runs a Node script (placed beside <c>node_modules</c>, so its packages resolve) and returns what it wrote to stdout.</summary>
+    /// <param name="whyNeeded">Names the tests that need Node, for the message when it is missing.</param>
+    /// <exception cref="InvalidOperationException">Node is missing, or the script exited non-zero (the message carries its stderr).</exception>
+    public static async Task<string> RunNodeAsync(string script, IEnumerable<string> arguments, string whyNeeded, IDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(FindOnPath("node") ?? throw new InvalidOperationException($"{whyNeeded} need 'node' on PATH (apt-get install nodejs npm; .ci/run does)."))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(script)!,
+        };
+        start.ArgumentList.Add(script);
+        foreach (string argument in arguments) start.ArgumentList.Add(argument);
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
+        using Process node = Process.Start(start)!;
+        Task<string> stdout = node.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = node.StandardError.ReadToEndAsync();
+        await node.WaitForExitAsync().DefaultTimeout().ConfigureAwait(false);
+        if (node.ExitCode != 0) throw new InvalidOperationException($"node {Path.GetFileName(script)} exited {node.ExitCode}: {await stderr.ConfigureAwait(false)}");
+        return await stdout.ConfigureAwait(false);
     }
 
     /// <summary>The full path of an executable on PATH, or null.</summary>

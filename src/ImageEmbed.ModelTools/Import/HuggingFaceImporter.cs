@@ -1,15 +1,14 @@
-using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using ImageEmbed.Imaging.Intake;
 using ImageEmbed.Imaging.Preprocess;
 using ImageEmbed.Models.Catalog;
 using ImageEmbed.Models.Onnx;
 using ImageEmbed.Models.Sessions;
 using ImageEmbed.Models.Tokenizers;
 using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace ImageEmbed.ModelTools.Import;
 
@@ -97,7 +96,7 @@ public sealed class HuggingFaceImporter(HttpClient http, string modelsDirectory,
     public async Task<InstalledModel> ImportAsync(HubReference reference, HubImportOptions options, IProgress<PullProgress>? progress, CancellationToken ct)
     {
         string name = options.Name ?? reference.Repository[(reference.Repository.IndexOf('/', StringComparison.Ordinal) + 1)..].ToLowerInvariant();
-        if (name.Length is 0 or > 128 || name.StartsWith('.') || name.IndexOfAny(['/', '\\', '\0']) >= 0)
+        if (!ModelFolders.IsPlainName(name))
             throw new ModelDownloadException($"'{name}' is not a plain folder name to install the model as; choose one with --name.");
         RepositoryInfo repo = await ReadRepositoryAsync(reference, ct).ConfigureAwait(false);
         string suffix = options.Quantized ? "_quantized" : "";
@@ -110,8 +109,9 @@ public sealed class HuggingFaceImporter(HttpClient http, string modelsDirectory,
                 (onnx.Length > 0 ? $" (its ONNX files: {onnx}{(options.Quantized ? "" : "; --quantized takes the *_quantized towers")})." : " (and no onnx/ folder)."));
         }
 
-        using JsonDocument config = await ReadJsonAsync(repo, reference, "config.json", ct).ConfigureAwait(false);
-        using JsonDocument preprocessor = await ReadJsonAsync(repo, reference, "preprocessor_config.json", ct).ConfigureAwait(false);
+        var fetched = new Dictionary<string, byte[]>(StringComparer.Ordinal); // small files, read once: parsed here, staged below
+        using JsonDocument config = await ReadJsonAsync(repo, reference, "config.json", fetched, ct).ConfigureAwait(false);
+        using JsonDocument preprocessor = await ReadJsonAsync(repo, reference, "preprocessor_config.json", fetched, ct).ConfigureAwait(false);
         string type = String(config.RootElement, "model_type") ?? "";
         if (!SupportedTypes.Contains(type))
             throw new ModelDownloadException($"{reference}: model_type '{type}' in config.json is not supported; ImageEmbed runs {string.Join(" and ", SupportedTypes)} exports (a pair of image and text towers).");
@@ -131,7 +131,7 @@ public sealed class HuggingFaceImporter(HttpClient http, string modelsDirectory,
         foreach (string file in new[] { vision, text, "tokenizer.json", "tokenizer_config.json", "config.json", "preprocessor_config.json" })
         {
             if (!repo.Files.TryGetValue(file, out RepositoryFile? info)) continue; // only tokenizer_config.json is optional here
-            string sha256 = info.Sha256 ?? await StageSmallFileAsync(repo, reference, file, staging, ct).ConfigureAwait(false);
+            string sha256 = info.Sha256 ?? await StageSmallFileAsync(repo, reference, file, staging, fetched, ct).ConfigureAwait(false);
             downloads.Add(new DownloadSpec { Path = file, Url = HubUrl(reference.Repository, repo.Commit, file), Size = info.Size, Sha256 = sha256 });
         }
 
@@ -301,9 +301,9 @@ public sealed class HuggingFaceImporter(HttpClient http, string modelsDirectory,
         }
     }
 
-    private async Task<JsonDocument> ReadJsonAsync(RepositoryInfo repo, HubReference reference, string file, CancellationToken ct)
+    private async Task<JsonDocument> ReadJsonAsync(RepositoryInfo repo, HubReference reference, string file, Dictionary<string, byte[]> fetched, CancellationToken ct)
     {
-        byte[] body = await GetAsync(reference, _puller.Mirrored(HubUrl(reference.Repository, repo.Commit, file)), MaxConfigBytes, ct).ConfigureAwait(false);
+        byte[] body = await FetchAsync(repo, reference, file, MaxConfigBytes, fetched, ct).ConfigureAwait(false);
         try
         {
             JsonDocument document = JsonDocument.Parse(body);
@@ -318,15 +318,23 @@ public sealed class HuggingFaceImporter(HttpClient http, string modelsDirectory,
     }
 
     /// <summary>Fetches a file kept in git (no LFS hash on the hub) into the staging folder and returns its sha256; the puller then finds it complete.</summary>
-    private async Task<string> StageSmallFileAsync(RepositoryInfo repo, HubReference reference, string file, string staging, CancellationToken ct)
+    private async Task<string> StageSmallFileAsync(RepositoryInfo repo, HubReference reference, string file, string staging, Dictionary<string, byte[]> fetched, CancellationToken ct)
     {
-        byte[] body = await GetAsync(reference, _puller.Mirrored(HubUrl(reference.Repository, repo.Commit, file)), MaxSmallFileBytes, ct).ConfigureAwait(false);
+        byte[] body = await FetchAsync(repo, reference, file, MaxSmallFileBytes, fetched, ct).ConfigureAwait(false);
         if (body.Length != repo.Files[file].Size)
             throw new ModelDownloadException($"{reference}: {file} is {body.Length:N0} bytes; the hub lists {repo.Files[file].Size:N0}.");
         string path = Path.Combine(staging, file);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await File.WriteAllBytesAsync(path, body, ct).ConfigureAwait(false);
         return Convert.ToHexStringLower(SHA256.HashData(body));
+    }
+
+    /// <summary>A file of the repository at the resolved commit, fetched once per import (<paramref name="fetched"/> keeps it).</summary>
+    private async Task<byte[]> FetchAsync(RepositoryInfo repo, HubReference reference, string file, int maxBytes, Dictionary<string, byte[]> fetched, CancellationToken ct)
+    {
+        if (!fetched.TryGetValue(file, out byte[]? body))
+            fetched[file] = body = await GetAsync(reference, _puller.Mirrored(HubUrl(reference.Repository, repo.Commit, file)), maxBytes, ct).ConfigureAwait(false);
+        return body;
     }
 
     private async Task<byte[]> GetAsync(HubReference reference, string url, int maxBytes, CancellationToken ct)
@@ -340,18 +348,12 @@ public sealed class HuggingFaceImporter(HttpClient http, string modelsDirectory,
                 throw new ModelDownloadException($"{reference}: {url} answered {(int)response.StatusCode}; private and gated repositories are not supported (download the files and install them by hand).");
             if (!response.IsSuccessStatusCode)
                 throw new ModelDownloadException($"{reference}: {url} answered {(int)response.StatusCode} {response.ReasonPhrase}.");
-            if (response.Content.Headers.ContentLength > maxBytes)
-                throw new ModelDownloadException($"{reference}: {url} is {response.Content.Headers.ContentLength:N0} bytes, over the {maxBytes:N0} expected; refused.");
             await using Stream stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-            using var buffer = new MemoryStream();
-            byte[] chunk = new byte[81920];
-            int read;
-            while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
-            {
-                if (buffer.Length + read > maxBytes) throw new ModelDownloadException($"{reference}: {url} is over the {maxBytes:N0} bytes expected; refused.");
-                buffer.Write(chunk, 0, read);
-            }
-            return buffer.ToArray();
+            return await CappedReader.ReadAsync(stream, response.Content.Headers.ContentLength, maxBytes, ct).ConfigureAwait(false);
+        }
+        catch (ImagePayloadTooLargeException)
+        {
+            throw new ModelDownloadException($"{reference}: {url} is over the {maxBytes:N0} bytes expected; refused.");
         }
         catch (HttpRequestException e)
         {

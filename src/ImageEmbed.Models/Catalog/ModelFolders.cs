@@ -9,6 +9,13 @@ namespace ImageEmbed.Models.Catalog;
 /// </summary>
 public static class ModelFolders
 {
+    /// <summary>
+    /// Whether <paramref name="name"/> may name a model folder: a plain folder name (no separators, no leading dot,
+    /// at most 128 characters). Names come from requests and command lines; only such a name reaches the file system.
+    /// </summary>
+    public static bool IsPlainName(string name) =>
+        name.Length is > 0 and <= 128 && !name.StartsWith('.') && name.IndexOfAny(['/', '\\', '\0']) < 0;
+
     public static string Staging(string modelsDirectory, string name) => Path.Combine(modelsDirectory, ".staging", name);
 
     /// <summary>An empty staging folder for a model built locally (nothing to resume, unlike a download).</summary>

@@ -82,8 +82,7 @@ public sealed class ModelRegistry(ModelsOptions options)
     {
         model = null;
         problem = null;
-        // Names come from requests: only a plain folder name may reach the file system.
-        if (name.Length == 0 || name.Length > 128 || name.StartsWith('.') || name.IndexOfAny(['/', '\\', '\0']) >= 0) return false;
+        if (!ModelFolders.IsPlainName(name)) return false;
         string dir = Path.Combine(options.Directory, name);
         if (!Directory.Exists(dir)) return false;
 
